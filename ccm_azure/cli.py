@@ -1,0 +1,153 @@
+"""The `ccm-azure` command. Thin: it parses options and calls the library.
+
+Commands that talk to Azure are loaded only when they are run, so the offline ones
+(`build`, `render`, `package`, `--help`) never import the Azure SDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ccm_azure import __version__, logs
+from ccm_azure.errors import CcmAzureError, CheckFailed, ExitCode
+
+LOGGER = logging.getLogger(__name__)
+
+# Commands loaded on demand: name -> (module, attribute, one-line help).
+_LAZY_COMMANDS = {
+    "deploy": (
+        "ccm_azure.deploy.command",
+        "deploy",
+        "Deploy an SGX node VM that enrols in CCM with a join token.",
+    ),
+}
+
+
+class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *_LAZY_COMMANDS]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in _LAZY_COMMANDS:
+            module, attribute, _ = _LAZY_COMMANDS[name]
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, name)
+
+    def format_commands(
+        self, ctx: click.Context, formatter: click.HelpFormatter
+    ) -> None:
+        rows = [
+            (name, command.get_short_help_str())
+            for name, command in sorted(self.commands.items())
+        ]
+        rows += [
+            (name, help_text) for name, (_, _, help_text) in _LAZY_COMMANDS.items()
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ccm-azure")
+@click.option("--verbose", is_flag=True, help="Log the steps taken (stderr).")
+@click.option(
+    "--debug", is_flag=True, help="Log everything, secrets redacted (stderr)."
+)
+def main_group(verbose: bool, debug: bool) -> None:
+    """Render, check, package and deploy the CCM node-agent offer for Azure SGX VMs."""
+    logs.configure(verbose=verbose, debug=debug)
+
+
+_offer_option = click.option(
+    "--offer",
+    "offer_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TOML file overriding the embedded offer description.",
+)
+_out_option = click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist"),
+    show_default=True,
+    help="Folder to write to.",
+)
+_installer_option = click.option(
+    "--installer",
+    "installer_archive",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Node-agent installer archive to ship inside the Marketplace package.",
+)
+
+
+@main_group.command()
+@_offer_option
+@_out_option
+@_installer_option
+def build(
+    offer_file: Path | None, out_dir: Path, installer_archive: Path | None
+) -> None:
+    """Render both files, check them, and write them and the Marketplace zip."""
+    from ccm_azure import build as build_module
+
+    result = build_module.build(offer_file, out_dir, installer_archive)
+    click.echo(result.summary())
+    for notice in result.notices:
+        click.echo(f"notice: {notice}", err=True)
+
+
+@main_group.command()
+@_offer_option
+@_out_option
+@_installer_option
+def render(
+    offer_file: Path | None, out_dir: Path, installer_archive: Path | None
+) -> None:
+    """Render mainTemplate.json and createUiDefinition.json only."""
+    from ccm_azure import build as build_module
+
+    for path in build_module.render_files(offer_file, out_dir, installer_archive):
+        click.echo(str(path))
+
+
+@main_group.command()
+@_offer_option
+@_out_option
+@_installer_option
+def package(
+    offer_file: Path | None, out_dir: Path, installer_archive: Path | None
+) -> None:
+    """Render and check the offer, and write the Marketplace zip only."""
+    from ccm_azure import build as build_module
+
+    click.echo(str(build_module.package_zip(offer_file, out_dir, installer_archive)))
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point: one line on stderr and a documented exit code for every failure."""
+    try:
+        return main_group.main(args=argv, prog_name="ccm-azure", standalone_mode=False)
+    except CcmAzureError as error:
+        message = logs.RedactingFilter.redact(error.message)
+        click.echo(f"ccm-azure: error: {message}", err=True)
+        if isinstance(error, CheckFailed):
+            for line in error.details:
+                click.echo(line, err=True)
+        sys.exit(int(error.exit_code))
+    except click.exceptions.Abort:
+        click.echo("ccm-azure: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        click.echo("ccm-azure: interrupted", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
