@@ -64,6 +64,13 @@ def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
             f"Cannot create output folder {out_dir}: {error.strerror}; choose another "
             "with --out."
         ) from None
+    for name in files:
+        target = out_dir / name
+        if target.exists() and not target.is_file():
+            raise UserInputError(
+                f"Cannot write {target}: something other than a file is there; "
+                "remove it or choose another folder with --out."
+            )
     staged: list[tuple[str, Path]] = []
     try:
         for name, data in files.items():

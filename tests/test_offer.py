@@ -119,7 +119,7 @@ def test_region_check(offer: Offer) -> None:
     assert offer.check_region("eastus") == "eastus"
     assert offer.check_region("East US") == "eastus"
     assert offer.check_region("UKSouth") == "uksouth"
-    with pytest.raises(UserInputError, match="westeurope.*eastus, uksouth, canada"):
+    with pytest.raises(UserInputError, match=r"westeurope.*eastus, uksouth, canada"):
         offer.check_region("westeurope")
 
 

@@ -46,7 +46,7 @@ def test_parameter_names_used_by_code_exist(rendered: RenderedOffer) -> None:
         if key.isupper() and isinstance(value, str)
     }
     assert names <= declared
-    assert TemplateParameter.SECURE <= declared
+    assert declared >= TemplateParameter.SECURE
 
 
 def test_outputs_and_parameters_match_one_to_one(rendered: RenderedOffer) -> None:

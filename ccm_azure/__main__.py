@@ -1,0 +1,5 @@
+"""`python -m ccm_azure` runs the same command as `ccm-azure`."""
+
+from ccm_azure.cli import main
+
+main()

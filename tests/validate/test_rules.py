@@ -1,0 +1,287 @@
+"""Each rule passes the rendered offer and fails a copy broken in one way.
+
+Every registered rule must appear in BREAKAGES, so no rule can exist that has never
+been seen to fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from ccm_azure.offer import Offer
+from ccm_azure.validate import RULES, Document, Files, check
+
+Json = dict[str, Any]
+
+
+def files(main: Json | None, ui: Json | None, offer: Offer | None) -> Files:
+    return Files(
+        main_template=Document("mainTemplate.json", main) if main else None,
+        ui_definition=Document("createUiDefinition.json", ui) if ui else None,
+        offer=offer,
+    )
+
+
+def resource(main: Json, resource_type: str) -> Json:
+    found = next(r for r in main["resources"] if r["type"] == resource_type)
+    assert isinstance(found, dict)
+    return found
+
+
+def outputs(ui: Json) -> Json:
+    result = ui["parameters"]["outputs"]
+    assert isinstance(result, dict)
+    return result
+
+
+def node_step(ui: Json) -> dict[str, Json]:
+    return {e["name"]: e for e in ui["parameters"]["steps"][0]["elements"]}
+
+
+def extension(main: Json) -> Json:
+    return resource(main, "Microsoft.Compute/virtualMachines/extensions")
+
+
+def nsg(main: Json) -> Json:
+    return resource(main, "Microsoft.Network/networkSecurityGroups")
+
+
+def vm(main: Json) -> Json:
+    return resource(main, "Microsoft.Compute/virtualMachines")
+
+
+Breakage = Callable[[Json, Json], None]
+
+BREAKAGES: dict[str, list[tuple[str, Breakage]]] = {
+    "ui-handler": [
+        ("wrong handler", lambda m, u: u.update(handler="Microsoft.Compute.Vm")),
+    ],
+    "ui-schema": [
+        ("no schema", lambda m, u: u.pop("$schema")),
+        ("wrong version", lambda m, u: u.update(version="0.0.1-preview")),
+    ],
+    "ui-location-output": [
+        ("basics location", lambda m, u: outputs(u).update(location="[basics('x')]")),
+        ("missing", lambda m, u: outputs(u).pop("location")),
+    ],
+    "ui-outputs-are-parameters": [
+        ("typo", lambda m, u: outputs(u).update(vmSise="[steps('node').vmSize]")),
+    ],
+    "ui-feeds-required-parameters": [
+        ("token not fed", lambda m, u: outputs(u).pop("joinToken")),
+    ],
+    "ui-controls-exist": [
+        ("bad step", lambda m, u: outputs(u).update(vmSize="[steps('nod').vmSize]")),
+        ("bad control", lambda m, u: outputs(u).update(vmSize="[steps('node').x]")),
+        ("bad basics", lambda m, u: outputs(u).update(vmName="[basics('vmNam')]")),
+    ],
+    "ui-output-types": [
+        (
+            "string into int",
+            lambda m, u: outputs(u).update(osDiskSizeGB="[steps('node').vmSize]"),
+        ),
+        (
+            "object into string",
+            lambda m, u: outputs(u).update(
+                virtualNetworkName="[steps('network').vnet]"
+            ),
+        ),
+        (
+            "bool into array",
+            lambda m, u: outputs(u).update(nodeLabels="[equals(1, 2)]"),
+        ),
+        (
+            "text box into int",
+            lambda m, u: node_step(u)["osDiskSizeGB"].update(
+                type="Microsoft.Common.TextBox"
+            ),
+        ),
+    ],
+    "ui-password-boxes-feed-secure-parameters": [
+        (
+            "token parameter not secure",
+            lambda m, u: m["parameters"]["joinToken"].update(type="string"),
+        ),
+    ],
+    "ui-size-selector-default-allowed": [
+        (
+            "default not offered",
+            lambda m, u: node_step(u)["vmSize"]["constraints"].update(
+                allowedSizes=["Standard_DC4s_v3"]
+            ),
+        ),
+    ],
+    "offer-join-token-protected": [
+        (
+            "in settings",
+            lambda m, u: extension(m)["properties"]["settings"].update(
+                commandToExecute="[parameters('joinToken')]"
+            ),
+        ),
+        (
+            "in outputs",
+            lambda m, u: m["outputs"].update(
+                token={"type": "string", "value": "[parameters('JOINTOKEN')]"}
+            ),
+        ),
+        (
+            "in a variable",
+            lambda m, u: m["variables"].update(t="[base64(parameters('joinToken'))]"),
+        ),
+        (
+            "in a tag",
+            lambda m, u: vm(m).update(tags={"t": "[parameters('joinToken')]"}),
+        ),
+        (
+            "with a default",
+            lambda m, u: m["parameters"]["joinToken"].update(defaultValue="x"),
+        ),
+        ("not secure", lambda m, u: m["parameters"]["joinToken"].update(type="string")),
+    ],
+    "offer-agent-port-closed": [
+        (
+            "no deny rule",
+            lambda m, u: m["variables"]["agentPortDenyRule"]["properties"].update(
+                access="Allow"
+            ),
+        ),
+        (
+            "deny only from internet",
+            lambda m, u: m["variables"]["agentPortDenyRule"]["properties"].update(
+                sourceAddressPrefix="Internet"
+            ),
+        ),
+        (
+            "allow outranks deny",
+            lambda m, u: m["variables"]["sshAllowRule"]["properties"].update(
+                priority=90, destinationPortRange="*"
+            ),
+        ),
+        (
+            "no nsg on nic",
+            lambda m, u: resource(m, "Microsoft.Network/networkInterfaces")[
+                "properties"
+            ].pop("networkSecurityGroup"),
+        ),
+        (
+            "literal rules without deny",
+            lambda m, u: nsg(m)["properties"].update(securityRules=[]),
+        ),
+    ],
+    "offer-ssh-not-open": [
+        (
+            "open default",
+            lambda m, u: m["parameters"]["sshSourceAddressPrefix"].update(
+                defaultValue="*"
+            ),
+        ),
+        (
+            "literal internet",
+            lambda m, u: m["variables"]["sshAllowRule"]["properties"].update(
+                sourceAddressPrefix="Internet"
+            ),
+        ),
+    ],
+    "offer-sgx-vm": [
+        (
+            "security profile",
+            lambda m, u: vm(m)["properties"].update(
+                securityProfile={"securityType": "TrustedLaunch"}
+            ),
+        ),
+        (
+            "amd size allowed",
+            lambda m, u: m["parameters"]["vmSize"]["allowedValues"].append(
+                "Standard_DC2as_v5"
+            ),
+        ),
+        (
+            "literal size",
+            lambda m, u: vm(m)["properties"]["hardwareProfile"].update(
+                vmSize="Standard_DC2s_v3"
+            ),
+        ),
+        (
+            "pinned image",
+            lambda m, u: m["variables"]["imageReferences"]["ubuntu-20.04"].update(
+                version="20.04.202401010"
+            ),
+        ),
+        (
+            "gen1 image",
+            lambda m, u: m["variables"]["imageReferences"]["ubuntu-22.04"].update(
+                sku="22_04-lts"
+            ),
+        ),
+    ],
+    "offer-regions": [
+        (
+            "template allows more",
+            lambda m, u: m["parameters"]["location"]["allowedValues"].append(
+                "westeurope"
+            ),
+        ),
+        (
+            "form allows more",
+            lambda m, u: u["parameters"]["config"]["basics"]["location"][
+                "allowedValues"
+            ].append("westeurope"),
+        ),
+    ],
+}
+
+CASES = [
+    pytest.param(rule_id, breakage, id=f"{rule_id}:{label}")
+    for rule_id, cases in BREAKAGES.items()
+    for label, breakage in cases
+]
+
+
+def test_every_rule_has_failing_cases() -> None:
+    assert set(BREAKAGES) == set(RULES)
+
+
+def test_rendered_offer_is_clean(
+    main_template: Json, ui_definition: Json, offer: Offer
+) -> None:
+    assert check(files(main_template, ui_definition, offer)) == []
+
+
+@pytest.mark.parametrize(("rule_id", "breakage"), CASES)
+def test_rule_catches_breakage(
+    main_template: Json,
+    ui_definition: Json,
+    offer: Offer,
+    rule_id: str,
+    breakage: Breakage,
+) -> None:
+    breakage(main_template, ui_definition)
+    findings = check(files(main_template, ui_definition, offer))
+    fired = [f for f in findings if f.rule_id == rule_id]
+    assert fired, f"{rule_id} did not fire; findings: {findings}"
+    for finding in fired:
+        assert finding.message.endswith(".")
+        assert "\n" not in finding.message
+        assert finding.path.startswith("$")
+        assert finding.file in ("mainTemplate.json", "createUiDefinition.json")
+
+
+def test_findings_name_arm_ttk_tests(ui_definition: Json, main_template: Json) -> None:
+    ui_definition["handler"] = "x"
+    findings = check(files(main_template, ui_definition, None))
+    assert [(f.rule_id, f.arm_ttk, f.severity.value) for f in findings] == [
+        ("ui-handler", "Handler-Must-Be-Correct", "error")
+    ]
+    assert findings[0].format() == (
+        "createUiDefinition.json: error ui-handler [Handler-Must-Be-Correct] at "
+        "$.handler: handler is 'x'; set it to 'Microsoft.Azure.CreateUIDef'."
+    )
+
+
+def test_offer_rules_need_the_offer(main_template: Json, ui_definition: Json) -> None:
+    main_template["parameters"]["joinToken"]["type"] = "string"
+    rule_ids = {f.rule_id for f in check(files(main_template, ui_definition, None))}
+    assert "offer-join-token-protected" not in rule_ids
