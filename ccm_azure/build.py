@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 from pathlib import Path
 
 from ccm_azure import package as package_module
@@ -17,12 +18,28 @@ from ccm_azure.offer import Offer, load_offer
 from ccm_azure.render import MAIN_TEMPLATE, UI_DEFINITION, RenderedOffer, render_offer
 from ccm_azure.validate import Document, Files, Finding, Severity
 
+LOGGER = logging.getLogger(__name__)
+
 
 def prepare_offer(offer_file: Path | None, installer_archive: Path | None) -> Offer:
     offer = load_offer(offer_file)
+    LOGGER.info("Loaded the offer from the %s", offer.source)
     if installer_archive is not None:
+        if offer.installer.url:
+            LOGGER.warning(
+                "the installer archive %s replaces installer.url %s",
+                installer_archive,
+                offer.installer.url,
+            )
         offer = offer.with_archive(installer_archive)
     return offer
+
+
+def render(offer: Offer) -> RenderedOffer:
+    rendered = render_offer(offer)
+    for name, data in rendered.files.items():
+        LOGGER.info("Rendered %s (%d bytes)", name, len(data))
+    return rendered
 
 
 def check_rendered(offer: Offer, rendered: RenderedOffer) -> list[Finding]:
@@ -33,6 +50,11 @@ def check_rendered(offer: Offer, rendered: RenderedOffer) -> list[Finding]:
         offer=offer,
     )
     findings = validate.check(files)
+    LOGGER.info(
+        "Ran %d rules on the rendered offer: %d findings",
+        len(validate.RULES),
+        len(findings),
+    )
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if errors:
         raise CheckFailed(
@@ -83,7 +105,7 @@ def build(
     offer_file: Path | None, out_dir: Path, installer_archive: Path | None
 ) -> BuildResult:
     offer = prepare_offer(offer_file, installer_archive)
-    rendered = render_offer(offer)
+    rendered = render(offer)
     findings = check_rendered(offer, rendered)
     files = dict(rendered.files)
     files[package_module.package_name(offer)] = package_module.build_zip(rendered)
@@ -91,18 +113,12 @@ def build(
     return BuildResult(offer, written, findings, installer_notices(offer))
 
 
-def render_files(
-    offer_file: Path | None, out_dir: Path, installer_archive: Path | None
-) -> list[Path]:
-    offer = prepare_offer(offer_file, installer_archive)
-    return package_module.write_files(out_dir, render_offer(offer).files)
+def render_files(offer: Offer, out_dir: Path) -> list[Path]:
+    return package_module.write_files(out_dir, render(offer).files)
 
 
-def package_zip(
-    offer_file: Path | None, out_dir: Path, installer_archive: Path | None
-) -> Path:
-    offer = prepare_offer(offer_file, installer_archive)
-    rendered = render_offer(offer)
+def package_zip(offer: Offer, out_dir: Path) -> Path:
+    rendered = render(offer)
     check_rendered(offer, rendered)
     name = package_module.package_name(offer)
     data = package_module.build_zip(rendered)

@@ -45,7 +45,7 @@ class _Group(click.Group):
         self, ctx: click.Context, formatter: click.HelpFormatter
     ) -> None:
         rows = [
-            (name, command.get_short_help_str())
+            (name, command.get_short_help_str(limit=formatter.width))
             for name, command in sorted(self.commands.items())
         ]
         rows += [
@@ -72,12 +72,20 @@ _offer_option = click.option(
     type=click.Path(path_type=Path, dir_okay=False),
     help="TOML file overriding the embedded offer description.",
 )
+
+
+def _folder(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    if not value.strip():
+        raise click.BadParameter("give a folder name, e.g. --out dist.")
+    return Path(value)
+
+
 _out_option = click.option(
     "--out",
     "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("dist"),
+    default="dist",
     show_default=True,
+    callback=_folder,
     help="Folder to write to.",
 )
 _installer_option = click.option(
@@ -95,13 +103,12 @@ _installer_option = click.option(
 def build(
     offer_file: Path | None, out_dir: Path, installer_archive: Path | None
 ) -> None:
-    """Render both files, check them, and write them and the Marketplace zip."""
+    """Render, check and package the offer (both files and the zip)."""
     from ccm_azure import build as build_module
 
     result = build_module.build(offer_file, out_dir, installer_archive)
     click.echo(result.summary())
-    for notice in result.notices:
-        click.echo(f"notice: {notice}", err=True)
+    _notices(result.offer)
 
 
 @main_group.command()
@@ -111,11 +118,13 @@ def build(
 def render(
     offer_file: Path | None, out_dir: Path, installer_archive: Path | None
 ) -> None:
-    """Render mainTemplate.json and createUiDefinition.json only."""
+    """Write mainTemplate.json and createUiDefinition.json only."""
     from ccm_azure import build as build_module
 
-    for path in build_module.render_files(offer_file, out_dir, installer_archive):
+    offer = build_module.prepare_offer(offer_file, installer_archive)
+    for path in build_module.render_files(offer, out_dir):
         click.echo(str(path))
+    _notices(offer)
 
 
 @main_group.command()
@@ -125,10 +134,19 @@ def render(
 def package(
     offer_file: Path | None, out_dir: Path, installer_archive: Path | None
 ) -> None:
-    """Render and check the offer, and write the Marketplace zip only."""
+    """Render and check the offer; write the Marketplace zip only."""
     from ccm_azure import build as build_module
 
-    click.echo(str(build_module.package_zip(offer_file, out_dir, installer_archive)))
+    offer = build_module.prepare_offer(offer_file, installer_archive)
+    click.echo(str(build_module.package_zip(offer, out_dir)))
+    _notices(offer)
+
+
+def _notices(offer: Any) -> None:
+    from ccm_azure import build as build_module
+
+    for notice in build_module.installer_notices(offer):
+        click.echo(f"notice: {notice}", err=True)
 
 
 def main(argv: list[str] | None = None) -> Any:
@@ -145,8 +163,15 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Abort:
         click.echo("ccm-azure: interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx else "ccm-azure"
+        click.echo(
+            f"ccm-azure: error: {error.format_message()} (see '{command} --help')",
+            err=True,
+        )
+        sys.exit(error.exit_code)
     except click.ClickException as error:
-        error.show()
+        click.echo(f"ccm-azure: error: {error.format_message()}", err=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("ccm-azure: interrupted", err=True)

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from ccm_azure.errors import OfferError, UserInputError
 
@@ -129,7 +129,7 @@ LABEL_KEY_PATTERN = (
     + f"]{{1,{LABEL_MAX_LENGTH}}}$"
 )
 """Valid label keys, written so that Python's `re` and the portal's JavaScript agree."""
-LABEL_VALUE_PATTERN = f"^.{{1,{LABEL_MAX_LENGTH}}}$"
+LABEL_VALUE_PATTERN = f"^[^\\n]{{1,{LABEL_MAX_LENGTH}}}$"
 MAX_LABELS = 50  # Azure allows at most 50 tags on a resource.
 
 JOIN_TOKEN_MIN_LENGTH = 16
@@ -138,13 +138,16 @@ JOIN_TOKEN_PATTERN = f"^\\S{{{JOIN_TOKEN_MIN_LENGTH},{JOIN_TOKEN_MAX_LENGTH}}}$"
 """A join token as the portal form accepts it: one word, no white space."""
 
 _OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_FIRST_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]?)"
 SSH_SOURCE_PATTERN = (
-    f"^$|^(?:{_OCTET}\\.){{3}}{_OCTET}(?:/(?:3[0-2]|[12][0-9]|[1-9]))?$"
+    f"^$|^{_FIRST_OCTET}(?:\\.{_OCTET}){{3}}(?:/(?:3[0-2]|[12][0-9]|[89]))?$"
 )
-"""Empty (no SSH rule), or one IPv4 address or prefix; never /0, which admits all."""
+"""Empty (no SSH rule), or one IPv4 address or a prefix of /8 or longer.
+
+0.0.0.0, /0 and other very short prefixes would admit most of the internet."""
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}$")
-_VERSION = re.compile(r"^\d+\.\d+\.\d+$")
+_VERSION = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _ARTIFACT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
@@ -172,7 +175,8 @@ class Installer:
     def archive_sha256(self) -> str:
         if self.archive is None:
             return ""
-        return hashlib.sha256(self.archive.read_bytes()).hexdigest()
+        with self.archive.open("rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -289,7 +293,7 @@ def parse_labels(texts: Sequence[str]) -> dict[str, str]:
                 f"Label '{key[:40]}...' is too long; keys and values may have at most "
                 f"{LABEL_MAX_LENGTH} characters each."
             )
-        if not _LABEL_KEY.match(key):
+        if not _LABEL_KEY.fullmatch(key):
             reserved = re.match(
                 "^(" + "|".join(RESERVED_LABEL_KEYS) + ")(?:[^A-Za-z0-9]|$)", key
             )
@@ -427,6 +431,8 @@ class _Reader:
             )
         ):
             raise self.error(key, "must be a non-empty list of integers")
+        if len(set(value)) != len(value):
+            raise self.error(key, "lists a value twice")
         return tuple(value)
 
 
@@ -434,10 +440,10 @@ def _build(data: Mapping[str, Any], source: str) -> Offer:
     read = _Reader(data, source)
 
     version = read.string("offer.version")
-    if not _VERSION.match(version):
+    if not _VERSION.fullmatch(version):
         raise read.error("offer.version", f"is '{version}'; use x.y.z, e.g. 1.0.0")
     guid = read.string("offer.tracking_guid")
-    if not _GUID.match(guid):
+    if not _GUID.fullmatch(guid):
         raise read.error("offer.tracking_guid", f"is '{guid}', which is not a GUID")
 
     regions = read.strings("regions.allowed")
@@ -450,7 +456,13 @@ def _build(data: Mapping[str, Any], source: str) -> Offer:
             )
 
     sizes = read.strings("vm.sizes")
+    canonical_sizes = {size.lower(): size for size in SGX_SIZES}
     for size in sizes:
+        if size.lower() in canonical_sizes and size not in SGX_SIZES:
+            raise read.error(
+                "vm.sizes",
+                f"lists {size}; spell it {canonical_sizes[size.lower()]}",
+            )
         if size not in SGX_SIZES:
             raise read.error("vm.sizes", f"lists {_why_not_sgx(size)}")
     default_size = read.string("vm.default_size")
@@ -484,7 +496,9 @@ def _build(data: Mapping[str, Any], source: str) -> Offer:
         )
 
     admin_username = read.string("vm.admin_username")
-    if not re.match(r"^[a-z_][a-z0-9_-]{0,31}$", admin_username) or admin_username in (
+    if not re.fullmatch(
+        r"[a-z_][a-z0-9_-]{0,31}", admin_username
+    ) or admin_username in (
         "root",
         "admin",
         "administrator",
@@ -545,21 +559,54 @@ def _check_installer(
             raise OfferError(f"{where} must be an https:// URL, not '{url}'.")
         if parts.username or parts.password:
             raise OfferError(f"{where} must not carry a user name or password.")
-    if sha256 and not _SHA256.match(sha256):
+        query_keys = {key.lower() for key, _ in parse_qsl(parts.query)}
+        if query_keys & set(_SECRET_QUERY_KEYS) or any(ch in url for ch in "\n\r\t "):
+            raise OfferError(
+                f"{where} carries a signature or secret in its query, or white space; "
+                "the URL is published inside mainTemplate.json, so use a public URL or "
+                "ship the archive in the package with --installer FILE."
+            )
+    if sha256 and not _SHA256.fullmatch(sha256):
         raise OfferError(
             f"{where}: the installer sha256 must be 64 hexadecimal digits."
         )
     if archive is not None:
-        if not archive.is_file():
-            raise OfferError(
-                f"Installer archive {archive} does not exist or is not a file."
-            )
-        if not _ARTIFACT_NAME.match(archive.name):
-            raise OfferError(
-                f"Installer archive name '{archive.name}' must use only letters, "
-                "digits, '.', '_' and '-'; rename the file."
-            )
+        _check_archive(archive)
+    if sha256 and not url:
+        raise OfferError(
+            f"{where}: installer.sha256 is set but installer.url is not; set both, "
+            "or neither when shipping the archive with --installer."
+        )
     return Installer(url=url, sha256=sha256.lower(), archive=archive)
+
+
+MAX_ARCHIVE_BYTES = 1024**3  # Partner Center refuses any file over 1 GB
+_SECRET_QUERY_KEYS = ("sig", "signature", "token", "key", "secret", "password")
+
+
+def _check_archive(archive: Path) -> None:
+    if not archive.is_file():
+        raise OfferError(
+            f"Installer archive {archive} does not exist or is not a file."
+        )
+    if not _ARTIFACT_NAME.fullmatch(archive.name):
+        raise OfferError(
+            f"Installer archive name {archive.name!r} must start with a letter or "
+            "digit and use only letters, digits, '.', '_' and '-'; rename the file."
+        )
+    size = archive.stat().st_size
+    if size == 0 or size > MAX_ARCHIVE_BYTES:
+        raise OfferError(
+            f"Installer archive {archive} is {size} bytes; it must be more than 0 and "
+            "at most 1 GB, which Partner Center accepts."
+        )
+    with archive.open("rb") as stream:
+        head = stream.read(2)
+    if head not in (b"\x1f\x8b", b"#!"):
+        raise OfferError(
+            f"Installer archive {archive} is neither a gzip'd tar archive nor a shell "
+            "script; pass the node-agent installer as Fortanix ships it."
+        )
 
 
 class TemplateParameter:

@@ -8,6 +8,7 @@ into place, so a failed run never leaves a half-written file behind.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import tempfile
 import zipfile
@@ -17,6 +18,8 @@ from pathlib import Path
 from ccm_azure.errors import UserInputError
 from ccm_azure.offer import Offer
 from ccm_azure.render import MAIN_TEMPLATE, UI_DEFINITION, RenderedOffer
+
+LOGGER = logging.getLogger(__name__)
 
 # Partner Center refuses a package over 1 GB, and any single file over 1 GB.
 MAX_PACKAGE_BYTES = 1024**3
@@ -85,6 +88,7 @@ def write_files(out_dir: Path, files: Mapping[str, bytes]) -> list[Path]:
         for name, staged_path in staged:
             target = out_dir / name
             os.replace(staged_path, target)
+            LOGGER.info("Wrote %s", target)
             written.append(target)
         return written
     except OSError as error:

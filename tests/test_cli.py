@@ -115,11 +115,37 @@ def test_package_with_installer_archive(tmp_path: Path) -> None:
         assert "artifacts/installer.tar.gz" in package.namelist()
 
 
-def test_unknown_option_is_a_usage_error() -> None:
-    result = run("build", "--nope")
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["build", "--nope"], "No such option"),
+        (["build", "--out", ""], "give a folder name"),
+        (["nosuchcommand"], "No such command"),
+    ],
+)
+def test_usage_errors_are_one_line(args: list[str], expected: str) -> None:
+    result = run(*args)
     assert result.returncode == 2
-    assert "No such option" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("ccm-azure: error: ")
+    assert expected in result.stderr
+
+
+def test_verbose_logs_the_steps(tmp_path: Path) -> None:
+    result = run("--verbose", "render", "--out", str(tmp_path))
+    assert result.returncode == 0
+    assert "INFO ccm_azure.build: Rendered mainTemplate.json" in result.stderr
+    assert "notice: the offer names no node-agent installer" in result.stderr
+    assert result.stdout.splitlines() == [
+        str(tmp_path / "mainTemplate.json"),
+        str(tmp_path / "createUiDefinition.json"),
+    ]
+
+
+def test_package_also_says_the_installer_is_missing(tmp_path: Path) -> None:
+    result = run("package", "--out", str(tmp_path))
+    assert result.returncode == 0
+    assert "notice: the offer names no node-agent installer" in result.stderr
 
 
 @pytest.mark.parametrize(

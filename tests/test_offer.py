@@ -221,3 +221,65 @@ def test_label_key_pattern_is_plain_enough_for_javascript() -> None:
     # syntax both engines read the same way (no inline flags, no named groups).
     assert "(?P" not in LABEL_KEY_PATTERN
     assert "(?i" not in LABEL_KEY_PATTERN
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[offer]\nversion = "1.0.0\\n"\n', "use x.y.z"),
+        ('[offer]\nversion = "\uff11.\u0660.0"\n', "use x.y.z"),
+        (
+            '[offer]\ntracking_guid = "7aa4ce91-e5ae-4e58-b8eb-99758cc44131\\n"\n',
+            "not a GUID",
+        ),
+        ('[vm]\nadmin_username = "azureuser\\n"\n', "'vm.admin_username'"),
+        ("[vm]\nos_disk_sizes_gb = [64, 64, 128]\n", "lists a value twice"),
+        ('[vm]\nsizes = ["standard_dc2s_v3"]\n', "spell it Standard_DC2s_v3"),
+        (
+            '[installer]\nurl = "https://x.blob.example/i.tgz?sv=2020&sig=SECRET"\n',
+            "signature or secret",
+        ),
+        ('[installer]\nurl = "https://example.org/a b.tgz"\n', "white space"),
+        ('[installer]\nsha256 = "' + "a" * 64 + '"\n', "installer.url is not"),
+        (
+            '[installer]\nurl = "https://example.org/i.tgz"\nsha256 = "'
+            + "a" * 64
+            + '\\n"\n',
+            "64 hexadecimal",
+        ),
+    ],
+)
+def test_offer_values_are_matched_whole_and_ascii(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    with pytest.raises(OfferError, match=expected):
+        load_offer(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        (".hidden.tar.gz", b"\x1f\x8bdata", "must start with a letter or digit"),
+        ("nl.tar.gz\n", b"\x1f\x8bdata", "must start with a letter or digit"),
+        ("empty.tar.gz", b"", "is 0 bytes"),
+        ("agent.zip", b"PK\x03\x04", "neither a gzip'd tar archive"),
+    ],
+)
+def test_installer_archive_checks(
+    offer: Offer, tmp_path: Path, name: str, content: bytes, expected: str
+) -> None:
+    archive = tmp_path / name
+    archive.write_bytes(content)
+    with pytest.raises(OfferError, match=expected):
+        offer.with_archive(archive)
+
+
+def test_installer_archive_accepts_tarball_and_script(
+    offer: Offer, tmp_path: Path
+) -> None:
+    tarball = tmp_path / "agent.tar.gz"
+    tarball.write_bytes(b"\x1f\x8b rest")
+    script = tmp_path / "installer.sh"
+    script.write_bytes(b"#!/bin/bash\n")
+    assert offer.with_archive(tarball).installer.artifact_name == "agent.tar.gz"
+    assert offer.with_archive(script).installer.archive == script

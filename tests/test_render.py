@@ -127,7 +127,7 @@ def test_installer_url_is_base64_with_checksum(offer: Offer) -> None:
 
 def test_installer_archive_is_an_artifact(offer: Offer, tmp_path: Path) -> None:
     archive = tmp_path / "ccm-node-agent-installer.tar.gz"
-    archive.write_bytes(b"not really a tarball")
+    archive.write_bytes(b"\x1f\x8b then the compressed installer")
     rendered = render_offer(offer.with_archive(archive))
     template = rendered.main_template
     assert template["parameters"]["_artifactsLocation"]["defaultValue"] == (
@@ -204,3 +204,44 @@ def test_nsg_denies_agent_port_and_has_no_ssh_by_default(
     rules = nsg["properties"]["securityRules"]
     assert rules.startswith("[if(empty(parameters('sshSourceAddressPrefix')), ")
     assert "createArray(variables('agentPortDenyRule'))," in rules
+
+
+def test_ssh_source_pattern() -> None:
+    import re
+
+    from ccm_azure.offer import SSH_SOURCE_PATTERN
+
+    accepted = ["", "203.0.113.7", "203.0.113.0/24", "10.0.0.0/8", "1.2.3.4/32"]
+    refused = ["*", "Internet", "0.0.0.0", "0.0.0.0/0", "10.0.0.0/0", "8.0.0.0/1"]
+    refused += ["256.1.1.1", "1.2.3", "1.2.3.4/33", "1.2.3.4\n"]
+    for value in accepted:
+        assert re.fullmatch(SSH_SOURCE_PATTERN, value), value
+    for value in refused:
+        assert not re.fullmatch(SSH_SOURCE_PATTERN, value), value
+
+
+def test_public_ip_names_fall_back_when_the_form_sends_none(
+    rendered: RenderedOffer,
+) -> None:
+    # With "None" picked, the portal sends empty name and label: the template must
+    # still produce valid names, because ARM validates conditional resources too.
+    template = rendered.main_template
+    assert template["parameters"]["publicIpName"]["defaultValue"] == ""
+    variables = template["variables"]
+    assert variables["publicIpName"].startswith("[if(empty(parameters('publicIpName'))")
+    assert "uniqueString(resourceGroup().id)" in variables["publicIpDnsLabel"]
+    pip = next(
+        r
+        for r in template["resources"]
+        if r["type"] == "Microsoft.Network/publicIPAddresses"
+    )
+    assert pip["name"] == "[variables('publicIpName')]"
+
+
+def test_extension_waits_for_the_labels(rendered: RenderedOffer) -> None:
+    extension = next(
+        r
+        for r in rendered.main_template["resources"]
+        if r["type"] == "Microsoft.Compute/virtualMachines/extensions"
+    )
+    assert any("'Microsoft.Resources/tags'" in d for d in extension["dependsOn"])
