@@ -2,4 +2,4 @@
 
 from ccm_azure.cli import main
 
-main()
+raise SystemExit(main())

@@ -56,5 +56,9 @@ def configure(*, verbose: bool = False, debug: bool = False) -> None:
     root.handlers[:] = [handler]
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     root.setLevel(level)
-    # azure-core logs every request at INFO; keep that for --debug only.
+    # azure-core logs every request at INFO; keep that for --debug only. When no
+    # credential works, azure-identity logs a multi-line WARNING of its own; our one
+    # error line says what to do, so that report waits for --verbose.
     logging.getLogger("azure").setLevel(logging.DEBUG if debug else logging.WARNING)
+    identity = logging.DEBUG if debug else logging.INFO if verbose else logging.ERROR
+    logging.getLogger("azure.identity").setLevel(identity)

@@ -132,6 +132,12 @@ LABEL_KEY_PATTERN = (
 LABEL_VALUE_PATTERN = f"^[^\\n]{{1,{LABEL_MAX_LENGTH}}}$"
 MAX_LABELS = 50  # Azure allows at most 50 tags on a resource.
 
+VM_NAME_MAX_LENGTH = 54
+"""The deployment is named ccm-azure-<VM name>, and ARM allows 64 characters."""
+VM_NAME_PATTERN = (
+    f"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{{0,{VM_NAME_MAX_LENGTH - 2}}}[a-zA-Z0-9])?$"
+)
+
 JOIN_TOKEN_MIN_LENGTH = 16
 JOIN_TOKEN_MAX_LENGTH = 8192
 JOIN_TOKEN_PATTERN = f"^\\S{{{JOIN_TOKEN_MIN_LENGTH},{JOIN_TOKEN_MAX_LENGTH}}}$"
@@ -238,6 +244,15 @@ class Offer:
             f"{', '.join(self.attestation_types)} (DCAP is recommended)."
         )
 
+    def check_admin_username(self, name: str) -> str:
+        if not _admin_username_ok(name):
+            _fail(
+                f"Administrator user name '{name}' is not allowed; use 1 to 32 "
+                "lower-case letters, digits, '_' or '-', starting with a letter or "
+                f"'_', and not {', '.join(_RESERVED_USERNAMES)}."
+            )
+        return name
+
     def with_installer(self, *, url: str = "", sha256: str = "") -> Offer:
         """The same offer fetching the installer from `url` instead."""
         installer = _check_installer(url, sha256, None, "--installer-url")
@@ -247,6 +262,15 @@ class Offer:
         """The same offer shipping `archive` as the installer in the package."""
         installer = _check_installer("", "", archive, "--installer")
         return dataclasses.replace(self, installer=installer)
+
+
+_RESERVED_USERNAMES = ("root", "admin", "administrator")
+
+
+def _admin_username_ok(name: str) -> bool:
+    return bool(re.fullmatch(r"[a-z_][a-z0-9_-]{0,31}", name)) and (
+        name not in _RESERVED_USERNAMES
+    )
 
 
 def _fail(message: str) -> NoReturn:
@@ -496,13 +520,7 @@ def _build(data: Mapping[str, Any], source: str) -> Offer:
         )
 
     admin_username = read.string("vm.admin_username")
-    if not re.fullmatch(
-        r"[a-z_][a-z0-9_-]{0,31}", admin_username
-    ) or admin_username in (
-        "root",
-        "admin",
-        "administrator",
-    ):
+    if not _admin_username_ok(admin_username):
         raise read.error(
             "vm.admin_username",
             f"is '{admin_username}'; use a lower-case Linux user name that Azure "

@@ -137,6 +137,8 @@ def _context(offer: Offer) -> dict[str, Any]:
         "api_versions": API_VERSIONS,
         "bootstrap_b64": base64.b64encode(bootstrap_script()).decode(),
         "installer_arguments": _installer_arguments(offer),
+        "vm_name_pattern": offer_module.VM_NAME_PATTERN,
+        "vm_name_max": offer_module.VM_NAME_MAX_LENGTH,
         "join_token_pattern": offer_module.JOIN_TOKEN_PATTERN,
         "join_token_min": offer_module.JOIN_TOKEN_MIN_LENGTH,
         "join_token_max": offer_module.JOIN_TOKEN_MAX_LENGTH,

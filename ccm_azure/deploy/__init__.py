@@ -1,0 +1,36 @@
+"""Deploy the node-agent offer into an Azure subscription.
+
+`run_deployment` is the library: it creates the resource group if needed, lets Azure
+Resource Manager validate the rendered template, deploys it and returns the outputs,
+or raises one of the errors below. `command.deploy` is the `ccm-azure deploy` command
+built on it. Importing this package imports no Azure SDK module; that happens only
+when a deployment runs.
+
+Errors, each a `ccm_azure.errors.CcmAzureError` with its exit code::
+
+    AzureRejected      Azure refused the deployment before it started (3)
+    DeploymentFailed   the deployment started, then failed (4)
+    SignInFailed       no credential got a token, or Azure refused it (5)
+    AzureUnavailable   Azure could not be reached or kept failing (6)
+    Interrupted        Ctrl-C (130)
+"""
+
+from ccm_azure.deploy.errors import (
+    AzureRejected,
+    AzureUnavailable,
+    DeploymentFailed,
+    Interrupted,
+    SignInFailed,
+)
+from ccm_azure.deploy.runner import DeploymentRequest, DeploymentResult, run_deployment
+
+__all__ = [
+    "AzureRejected",
+    "AzureUnavailable",
+    "DeploymentFailed",
+    "DeploymentRequest",
+    "DeploymentResult",
+    "Interrupted",
+    "SignInFailed",
+    "run_deployment",
+]

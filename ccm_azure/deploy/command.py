@@ -1,0 +1,296 @@
+"""`ccm-azure deploy`: enrol one CCM node in Azure from a terminal or a pipeline.
+
+The command checks every input against the offer and the rules in `inputs` first,
+then renders the same template the Marketplace listing uses and deploys it with
+`runner`. Results go to stdout (JSON by default, or a table); progress and warnings go
+to stderr. Failures are raised as `CcmAzureError`, which `ccm_azure.cli.main` prints as
+one line with the error's exit code. Importing this module imports no Azure SDK module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ccm_azure import logs
+from ccm_azure import offer as offer_module
+from ccm_azure.deploy import inputs
+from ccm_azure.deploy.runner import (
+    DEFAULT_POLLING_INTERVAL,
+    DeploymentRequest,
+    DeploymentResult,
+)
+from ccm_azure.errors import UserInputError
+from ccm_azure.offer import TemplateParameter
+
+if TYPE_CHECKING:
+    from ccm_azure.deploy.credentials import CredentialFactory
+
+LOGGER = logging.getLogger(__name__)
+
+RESOURCE_GROUP_TAGS: Mapping[str, str] = {"created-by": "ccm-azure"}
+
+
+@dataclasses.dataclass(frozen=True)
+class DeploySettings:
+    """How the command reaches Azure; tests put their own in the click context `obj`."""
+
+    credential_factory: CredentialFactory | None = None
+    polling_interval: float = DEFAULT_POLLING_INTERVAL
+
+
+@dataclasses.dataclass(frozen=True)
+class _Choices:
+    """The command's options, as click parsed them."""
+
+    region: str
+    token: str | None
+    token_file: Path | None
+    resource_group: str | None
+    subscription: str | None
+    vm_name: str
+    size: str | None
+    os_key: str | None
+    attestation: str | None
+    ssh_key: Path | None
+    admin_username: str | None
+    admin_password: bool
+    ssh_source: str
+    public_ip: bool
+    labels: Sequence[str]
+    offer_file: Path | None
+    installer_url: str | None
+    output: str
+
+
+@click.command("deploy")
+@click.option(
+    "--region",
+    "-l",
+    "--location",
+    "region",
+    required=True,
+    help="Azure region of the node, e.g. eastus.",
+)
+@click.option(
+    "--token",
+    help="Join token from the CCM console. Prefer --token-file or CCM_JOIN_TOKEN: "
+    "a token on the command line stays in the shell history.",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File holding the join token.",
+)
+@click.option(
+    "-g",
+    "--resource-group",
+    help="Resource group, created if missing.  [default: ccm-node-REGION]",
+)
+@click.option(
+    "--subscription",
+    help="Subscription id.  [default: AZURE_SUBSCRIPTION_ID]",
+)
+@click.option(
+    "-n",
+    "--name",
+    "vm_name",
+    default=inputs.DEFAULT_VM_NAME,
+    show_default=True,
+    help="Name of the VM; the deployment is named after it, so running the command "
+    "again updates the same node.",
+)
+@click.option("--size", help="SGX VM size (DCsv3/DCdsv3).  [default: the offer's]")
+@click.option(
+    "--os", "os_key", help="OS image, e.g. ubuntu-22.04.  [default: the offer's]"
+)
+@click.option(
+    "--attestation", help="Attestation type: DCAP or EPID.  [default: the offer's]"
+)
+@click.option(
+    "--ssh-key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="OpenSSH public key file.  [default: ~/.ssh/id_ed25519.pub, then "
+    "~/.ssh/id_rsa.pub]",
+)
+@click.option(
+    "--admin-username", help="Administrator user on the VM.  [default: azureuser]"
+)
+@click.option(
+    "--admin-password",
+    is_flag=True,
+    help="Sign in with a password instead of an SSH key; it is read from "
+    "CCM_ADMIN_PASSWORD or asked for.",
+)
+@click.option(
+    "--ssh-source",
+    default="",
+    metavar="PREFIX",
+    help="IPv4 address or prefix allowed to reach SSH.  [default: SSH closed]",
+)
+@click.option(
+    "--public-ip/--no-public-ip",
+    default=False,
+    show_default=True,
+    help="Give the node a Standard static public IP, e.g. for SSH from --ssh-source. "
+    "Without one the node still reaches CCM through its subnet's outbound access.",
+)
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY:VALUE",
+    help="Node label, repeatable.",
+)
+@click.option(
+    "--offer",
+    "offer_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Offer TOML file laid over the embedded offer.",
+)
+@click.option(
+    "--installer-url",
+    metavar="URL",
+    help="https URL of the node-agent installer, instead of the offer's.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Choice(["json", "table"]),
+    default="json",
+    show_default=True,
+    help="Format of the outputs printed on stdout.",
+)
+@click.pass_context
+def deploy(ctx: click.Context, /, **options: Any) -> None:
+    """Deploy an Intel SGX VM in Azure that runs the CCM node agent and enrols it."""
+    choices = _Choices(**options)
+    settings = ctx.find_object(DeploySettings) or DeploySettings()
+    request = _prepare(choices)
+    result = _run(request, settings)
+    click.echo(format_outputs(result.outputs, choices.output))
+
+
+def _prepare(choices: _Choices) -> DeploymentRequest:
+    """Check every input and build the deployment; no request is made here."""
+    from ccm_azure.render import render_offer
+
+    offer = _offer(choices)
+    region = offer.check_region(choices.region)
+    size = offer.check_size(choices.size or offer.default_size)
+    image = offer.check_image(choices.os_key or offer.default_image.key)
+    attestation = offer.check_attestation(
+        choices.attestation or offer.default_attestation
+    )
+    labels = offer_module.parse_labels(choices.labels)
+    _require_installer(offer)
+    vm_name = inputs.check_vm_name(choices.vm_name)
+    admin_username = offer.check_admin_username(
+        choices.admin_username or offer.admin_username
+    )
+    resource_group = inputs.check_resource_group(
+        choices.resource_group or inputs.default_resource_group(region)
+    )
+    ssh_source = inputs.check_ssh_source(choices.ssh_source)
+    subscription = inputs.resolve_subscription(choices.subscription)
+
+    authentication, password_or_key = _vm_sign_in(choices)
+    token = inputs.read_join_token(choices.token, choices.token_file)
+    logs.register_secret(token)
+
+    if attestation == "EPID":
+        click.echo(f"warning: {offer_module.EPID_WARNING}", err=True)
+
+    template = render_offer(offer).main_template
+    p = TemplateParameter
+    parameters: dict[str, Any] = {
+        p.LOCATION: region,
+        p.VM_NAME: vm_name,
+        p.VM_SIZE: size,
+        p.OS_IMAGE: image.key,
+        p.ADMIN_USERNAME: admin_username,
+        p.AUTHENTICATION_TYPE: authentication,
+        p.ADMIN_PASSWORD_OR_KEY: password_or_key,
+        p.JOIN_TOKEN: token,
+        p.ATTESTATION_TYPE: attestation,
+        p.SSH_SOURCE_ADDRESS_PREFIX: ssh_source,
+        p.PUBLIC_IP_NEW_OR_NONE: "new" if choices.public_ip else "none",
+        p.NODE_LABELS: [{"key": k, "value": v} for k, v in labels.items()],
+    }
+    return DeploymentRequest(
+        subscription_id=subscription,
+        resource_group=resource_group,
+        location=region,
+        deployment_name=inputs.deployment_name(vm_name),
+        template=template,
+        parameters=parameters,
+        secure_parameters=TemplateParameter.SECURE,
+        resource_group_tags=RESOURCE_GROUP_TAGS,
+    )
+
+
+def _offer(choices: _Choices) -> offer_module.Offer:
+    """The offer to deploy, with the installer the node will fetch."""
+    offer = offer_module.load_offer(choices.offer_file)
+    if choices.installer_url is not None:
+        offer = offer.with_installer(url=choices.installer_url)
+    return offer
+
+
+def _require_installer(offer: offer_module.Offer) -> None:
+    if not offer.installer.is_set:
+        raise UserInputError(
+            f"The {offer.source} names no node-agent installer; pass --installer-url "
+            "URL, or an --offer FILE that sets installer.url."
+        )
+
+
+def _vm_sign_in(choices: _Choices) -> tuple[str, str]:
+    """The template's authenticationType and the SSH public key or password."""
+    if choices.admin_password:
+        authentication, secret = "password", inputs.read_admin_password()
+    else:
+        authentication, secret = "sshPublicKey", inputs.read_ssh_key(choices.ssh_key)
+    logs.register_secret(secret)
+    return authentication, secret
+
+
+def _run(request: DeploymentRequest, settings: DeploySettings) -> DeploymentResult:
+    from ccm_azure.deploy.runner import run_deployment
+
+    factory = settings.credential_factory
+    LOGGER.info(
+        "Deploying %s into resource group %s (subscription %s)",
+        request.deployment_name,
+        request.resource_group,
+        request.subscription_id,
+    )
+    return run_deployment(
+        request,
+        credential=factory() if factory is not None else None,
+        polling_interval=settings.polling_interval,
+    )
+
+
+def format_outputs(outputs: Mapping[str, Any], output: str) -> str:
+    """The deployment's outputs as JSON, or as a two-column table."""
+    if output == "json":
+        return json.dumps(outputs, indent=2, ensure_ascii=False)
+    rows = [(name, _cell(value)) for name, value in outputs.items()]
+    width = max([len("Name"), *(len(name) for name, _ in rows)])
+    value_width = max([len("Value"), *(len(value) for _, value in rows)])
+    lines = [f"{'Name':<{width}}  Value", f"{'-' * width}  {'-' * value_width}"]
+    lines += [f"{name:<{width}}  {value}".rstrip() for name, value in rows]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,380 @@
+"""What Azure answered, turned into one line a user can act on.
+
+Azure reports a failed deployment as a tree: an outer code such as
+`InvalidTemplateDeployment` or `DeploymentFailed`, inner details, and inner messages
+that are sometimes the resource provider's whole JSON error as a string. This module
+flattens that tree, names the resources that failed and adds the next step, so that
+the CLI can print one line and exit with the code that says what kind of failure it was.
+
+The Azure SDK is imported only inside `from_azure_error`, which runs only when a
+deployment has already imported it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from ccm_azure.errors import CcmAzureError, ExitCode
+
+
+class AzureRejected(CcmAzureError):
+    """Azure refused the deployment before it created anything."""
+
+    exit_code = ExitCode.AZURE_REJECTED
+
+
+class DeploymentFailed(CcmAzureError):
+    """The deployment started and then failed or was canceled."""
+
+    exit_code = ExitCode.DEPLOYMENT_FAILED
+
+
+class SignInFailed(CcmAzureError):
+    """No credential could get a token for Azure, or Azure refused the token."""
+
+    exit_code = ExitCode.AUTHENTICATION
+
+
+class AzureUnavailable(CcmAzureError):
+    """Azure could not be reached, or kept answering with errors of its own."""
+
+    exit_code = ExitCode.AZURE_UNAVAILABLE
+
+
+class Interrupted(CcmAzureError):
+    """The user pressed Ctrl-C."""
+
+    exit_code = ExitCode.INTERRUPTED
+
+
+SIGN_IN_HELP = (
+    "sign in with `az login` (and `az account set --subscription ID`), or set "
+    "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal, "
+    "then run the command again"
+)
+
+_MAX_MESSAGE = 400
+
+_NEXT_STEPS: Mapping[str, str] = {
+    "QuotaExceeded": (
+        "request more vCPU quota for the size's family in this region (Azure portal, "
+        "Quotas) or choose a smaller --size"
+    ),
+    "SkuNotAvailable": (
+        "choose another --size or --region, since this subscription cannot use the "
+        "size there now (`az vm list-skus -l REGION --size Standard_DC` shows why)"
+    ),
+    "AuthorizationFailed": (
+        "ask for the Contributor role on the subscription or the resource group, or "
+        "pass another --subscription"
+    ),
+    "RequestDisallowedByPolicy": (
+        "ask the owner of the Azure Policy that forbids this deployment for an "
+        "exemption, or choose values the policy allows"
+    ),
+    "MissingSubscriptionRegistration": (
+        "register the resource provider named above with `az provider register "
+        "--namespace NAMESPACE` and run the command again"
+    ),
+    "DeploymentActive": (
+        "wait for the running deployment of the same name (`az deployment group wait "
+        "--created -g RESOURCE_GROUP -n DEPLOYMENT`) and run the command again"
+    ),
+    "VMExtensionProvisioningError": (
+        "the node agent did not install on the VM: check that the join token is "
+        "current and the installer URL is reachable from the VM, then run the command "
+        "again (it updates the same deployment)"
+    ),
+    "SubscriptionNotFound": (
+        "check --subscription or AZURE_SUBSCRIPTION_ID against `az account list -o "
+        "table`"
+    ),
+    "InvalidSubscriptionId": (
+        "check --subscription or AZURE_SUBSCRIPTION_ID against `az account list -o "
+        "table`"
+    ),
+    "InvalidTemplate": (
+        "the rendered template is not valid, which is a bug in ccm-azure: please "
+        "report it with this message"
+    ),
+}
+"""The next step for the inner error codes a node deployment meets most often."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ErrorItem:
+    """One node of Azure's error tree: a code and its message on one line."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        if self.code and self.message:
+            return f"{self.code}: {self.message}"
+        return self.code or self.message
+
+
+@dataclasses.dataclass(frozen=True)
+class FailedResource:
+    """A resource whose deployment operation failed, from the operations list."""
+
+    resource_type: str
+    name: str
+    codes: tuple[str, ...]
+
+    def __str__(self) -> str:
+        codes = f" ({', '.join(self.codes)})" if self.codes else ""
+        return f"{self.resource_type}/{self.name}{codes}"
+
+
+def one_line(text: str) -> str:
+    """`text` with line breaks and runs of white space folded into single spaces."""
+    return " ".join(text.split())
+
+
+def _nested_error(message: str) -> Mapping[str, Any] | None:
+    """The error object when a message is itself a resource provider's JSON error."""
+    stripped = message.strip()
+    if not stripped.startswith("{"):
+        return None
+    try:
+        document = json.loads(stripped)
+    except ValueError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    inner = document.get("error")
+    if isinstance(inner, dict):
+        return inner
+    if "code" in document or "message" in document:
+        return document
+    return None
+
+
+def flatten_error(error: Mapping[str, Any]) -> list[ErrorItem]:
+    """Each code and message of Azure's error tree, outermost first, once."""
+    items: list[ErrorItem] = []
+
+    def visit(node: Mapping[str, Any]) -> None:
+        code = str(node.get("code") or "")
+        message = str(node.get("message") or "")
+        children: list[Any] = list(node.get("details") or [])
+        nested = _nested_error(message)
+        if nested is not None:
+            message = ""
+            children.insert(0, nested)
+        message = one_line(message)
+        message = _shorten(message).rstrip(".")
+        item = ErrorItem(code, message)
+        if (code or message) and item not in items:
+            items.append(item)
+        for child in children:
+            if isinstance(child, Mapping):
+                visit(child)
+
+    visit(error)
+    return items
+
+
+def failed_resources(operations: Iterable[Mapping[str, Any]]) -> list[FailedResource]:
+    """The resources of a deployment's operations list whose operation failed."""
+    failed: list[FailedResource] = []
+    for operation in operations:
+        properties = operation.get("properties") or {}
+        if str(properties.get("provisioningState", "")).lower() != "failed":
+            continue
+        target = properties.get("targetResource") or {}
+        error = (properties.get("statusMessage") or {}).get("error") or {}
+        codes = tuple(item.code for item in flatten_error(error) if item.code)
+        resource = FailedResource(
+            resource_type=str(target.get("resourceType") or "deployment"),
+            name=str(target.get("resourceName") or operation.get("operationId", "")),
+            codes=codes[-1:],
+        )
+        if resource not in failed:
+            failed.append(resource)
+    return failed
+
+
+def _shorten(message: str) -> str:
+    """`message`, cut at a word boundary when it is very long (quota links are)."""
+    if len(message) <= _MAX_MESSAGE:
+        return message
+    cut = message[:_MAX_MESSAGE].rsplit(" ", 1)[0]
+    return cut.rstrip(" .,;:") + " [...]"
+
+
+def next_step(codes: Sequence[str], default: str) -> str:
+    """The advice for each code that has some, innermost first, else `default`."""
+    advice: list[str] = []
+    for code in reversed(codes):
+        text = _NEXT_STEPS.get(code)
+        if text is not None and text not in advice:
+            advice.append(text)
+    return "; or ".join(advice) if advice else default
+
+
+def describe(
+    headline: str,
+    error: Mapping[str, Any],
+    *,
+    resources: Sequence[FailedResource] = (),
+    default_step: str,
+) -> str:
+    """One line: what happened, Azure's codes and messages, what failed, what to do."""
+    items = flatten_error(error)
+    outer = items[0].code if items and items[0].code else ""
+    inner = items[1:] if outer else items
+    text = f"{headline} ({outer})" if outer else headline
+    if inner:
+        text += ": " + "; ".join(str(item) for item in inner)
+    if resources:
+        text = text.rstrip(".") + ". Failed: " + ", ".join(map(str, resources))
+    codes = [item.code for item in items] + [c for r in resources for c in r.codes]
+    return text.rstrip(".") + ". Next: " + next_step(codes, default_step) + "."
+
+
+@dataclasses.dataclass(frozen=True)
+class Situation:
+    """Where a deployment was when Azure answered with an error."""
+
+    resource_group: str
+    deployment_name: str
+    started: bool
+    redact: Callable[[str], str] = str
+
+
+def _error_body(error: Any) -> Mapping[str, Any]:
+    """The `error` object of an Azure exception, from its body or its model."""
+    response = getattr(error, "response", None)
+    if response is not None:
+        try:
+            body = json.loads(response.text())
+        except (ValueError, TypeError, AttributeError):
+            body = None
+        if isinstance(body, dict):
+            inner = body.get("error")
+            if isinstance(inner, dict):
+                return inner
+            if "code" in body:
+                return body
+    model = getattr(error, "error", None)
+    if model is not None and getattr(model, "code", None):
+        return _model_as_dict(model)
+    text = str(getattr(error, "message", "") or error)
+    return {"message": (text.splitlines() or [type(error).__name__])[0]}
+
+
+def _model_as_dict(model: Any) -> dict[str, Any]:
+    details = [_model_as_dict(child) for child in getattr(model, "details", None) or []]
+    return {
+        "code": getattr(model, "code", "") or "",
+        "message": getattr(model, "message", "") or "",
+        "details": details,
+    }
+
+
+def sign_in_failed(error: BaseException) -> SignInFailed:
+    """The error for a credential that got no token, or a token Azure refused."""
+    response = getattr(error, "response", None)
+    if response is not None:
+        body = _error_body(error)
+        code = str(body.get("code") or getattr(response, "status_code", ""))
+        return SignInFailed(
+            f"Azure refused the sign-in ({code}); {SIGN_IN_HELP}.",
+        )
+    reasons = sorted(set(re.findall(r"AADSTS\d+", str(error))))
+    why = f" (Microsoft Entra ID answered {', '.join(reasons)})" if reasons else ""
+    return SignInFailed(f"Could not sign in to Azure{why}; {SIGN_IN_HELP}.")
+
+
+def from_azure_error(
+    error: BaseException,
+    situation: Situation,
+    *,
+    operations: Iterable[Mapping[str, Any]] = (),
+) -> CcmAzureError:
+    """The one-line error for an exception the Azure SDK raised during a deployment."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
+
+    redact = situation.redact
+    if isinstance(error, ClientAuthenticationError):
+        return sign_in_failed(error)
+    if isinstance(error, ServiceRequestError | ServiceResponseError):
+        reason = one_line(
+            str(error).splitlines()[0] if str(error) else type(error).__name__
+        )
+        return AzureUnavailable(
+            redact(
+                f"Could not reach Azure Resource Manager ({reason}); check the network "
+                "and proxy settings (HTTPS_PROXY) and run the command again."
+            )
+        )
+    if not isinstance(error, HttpResponseError):
+        return AzureUnavailable(redact(f"Azure SDK error: {one_line(str(error))}."))
+
+    status = error.status_code or 0
+    body = _error_body(error)
+    where = f"deployment '{situation.deployment_name}'"
+    if status == 429 or status >= 500:
+        return AzureUnavailable(
+            redact(
+                describe(
+                    f"Azure could not handle the {where} now (HTTP {status})",
+                    body,
+                    default_step="wait a few minutes and run the command again",
+                )
+            )
+        )
+    if not situation.started:
+        return rejected(body, situation)
+    return failed(body, situation, failed_resources(operations))
+
+
+def rejected(error: Mapping[str, Any], situation: Situation) -> AzureRejected:
+    """Azure refused the deployment before it started."""
+    return AzureRejected(
+        situation.redact(
+            describe(
+                f"Azure rejected the deployment '{situation.deployment_name}' in "
+                f"resource group '{situation.resource_group}'",
+                error,
+                default_step=(
+                    "correct the cause above and run the command again; nothing was "
+                    "deployed"
+                ),
+            )
+        )
+    )
+
+
+def failed(
+    error: Mapping[str, Any],
+    situation: Situation,
+    resources: Sequence[FailedResource] = (),
+) -> DeploymentFailed:
+    """The deployment started, and then failed or was canceled."""
+    group, name = situation.resource_group, situation.deployment_name
+    return DeploymentFailed(
+        situation.redact(
+            describe(
+                f"The deployment '{name}' in resource group '{group}' failed",
+                error,
+                resources=resources,
+                default_step=(
+                    "see the operations with `az deployment operation group list -g "
+                    f"{group} -n {name}`, fix the cause and run the command again (it "
+                    "updates the same deployment)"
+                ),
+            )
+        )
+    )

@@ -1,0 +1,549 @@
+"""`ccm-azure deploy` end to end through the real entry point, replaying cassettes.
+
+Each test runs `ccm_azure.cli.main` in process under click's CliRunner isolation, so
+what it sees on stdout, stderr and in the exit code is what a user sees; only the
+credential and the polling interval are handed in, through the click context.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+import recording
+from click.testing import CliRunner
+from conftest import (
+    CANARY_TOKEN,
+    CASSETTES,
+    INSTALLER_URL,
+    SSH_PUBLIC_KEY,
+    FakeCredential,
+)
+
+from ccm_azure import cli
+from ccm_azure.deploy.command import DeploySettings
+from ccm_azure.errors import ExitCode
+
+SUBSCRIPTION = recording.SUBSCRIPTION
+OUTPUTS = {
+    "vmName": "ccm-node",
+    "privateIpAddress": "10.0.0.4",
+    "publicIpAddress": "20.121.40.17",
+    "fqdn": "ccm-ccm-node-4kq2xz7hyb3bs.eastus.cloudapp.azure.com",
+    "sshCommand": "ssh azureuser@ccm-ccm-node-4kq2xz7hyb3bs.eastus.cloudapp.azure.com",
+}
+
+
+NodeArguments = Callable[..., list[str]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None = None
+
+
+def run(
+    arguments: Sequence[str],
+    credential: Any = None,
+    polling_interval: float = 0,
+    *,
+    factory: Callable[[], Any] | None = None,
+    debug: bool = False,
+) -> Outcome:
+    """`ccm-azure [--debug] deploy ARGUMENTS`; no credential means the real chain."""
+    if factory is None and credential is not None:
+        factory = lambda: credential  # noqa: E731
+    settings = DeploySettings(
+        credential_factory=factory, polling_interval=polling_interval
+    )
+    group = cli.main_group
+    with_settings = functools.partial(type(group).main, group, obj=settings)
+    root = logging.getLogger()
+    loggers = [root, logging.getLogger("azure"), logging.getLogger("azure.identity")]
+    handlers, levels = root.handlers[:], [logger.level for logger in loggers]
+    exception: BaseException | None = None
+    try:
+        with (
+            CliRunner().isolation() as (stdout, stderr, _),
+            mock.patch.object(group, "main", with_settings),
+        ):
+            try:
+                code = cli.main([*(["--debug"] if debug else []), "deploy", *arguments])
+            except SystemExit as exit:
+                code = exit.code
+            except Exception as error:  # a bug: let the test show it
+                exception, code = error, -1
+            return Outcome(
+                int(code or 0),
+                stdout.getvalue().decode(),
+                stderr.getvalue().decode(),
+                exception,
+            )
+    finally:
+        # The CLI configures logging for the process; give pytest its own back.
+        root.handlers[:] = handlers
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+@pytest.fixture
+def node(token_file: Path, ssh_key_file: Path, installer_url: str) -> NodeArguments:
+    """The arguments of a node deployment in eastus, plus `extra`."""
+
+    def arguments(
+        *extra: str, subscription: str = SUBSCRIPTION, token: Path = token_file
+    ) -> list[str]:
+        return [
+            "--region",
+            "eastus",
+            "--token-file",
+            str(token),
+            "--subscription",
+            subscription,
+            "--ssh-key",
+            str(ssh_key_file),
+            "--installer-url",
+            installer_url,
+            "--label",
+            "env:prod",
+            *extra,
+        ]
+
+    return arguments
+
+
+def assert_no_canary(result: Outcome, caplog: pytest.LogCaptureFixture) -> None:
+    # caplog.text holds each record as it was logged, before the CLI's redaction.
+    assert caplog.records, "nothing was logged: the capture is not working"
+    assert CANARY_TOKEN not in result.stdout
+    assert CANARY_TOKEN not in result.stderr
+    assert CANARY_TOKEN not in caplog.text
+
+
+def assert_one_line_error(result: Outcome, code: ExitCode) -> str:
+    assert result.exception is None, result.exception
+    assert result.exit_code == code, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("ccm-azure: error: ")
+    assert "Traceback" not in result.stderr
+    return lines[-1]
+
+
+def interactions(cassette: Any) -> list[str]:
+    return [f"{request.method} {request.path}" for request in cassette.requests]
+
+
+# Only (a) and (c) record against a real subscription (see recording.py); every other
+# cassette test replays, whatever --record-mode says.
+REPLAY_ONLY = pytest.mark.vcr(record_mode="none")
+
+
+# --- (a) success into a new resource group --------------------------------------------
+
+
+@pytest.mark.vcr(ignore_hosts=recording.SIGN_IN_HOSTS)
+@pytest.mark.default_cassette("deploy_new_resource_group.yaml")
+def test_deploys_into_a_new_resource_group_and_prints_the_outputs(
+    vcr: Any,
+    node: NodeArguments,
+    replaying: bool,
+    recording_subscription: str,
+    recording_credential: Any,
+    polling_interval: float,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    result = run(
+        node(subscription=recording_subscription),
+        recording_credential,
+        polling_interval,
+        debug=True,
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert set(json.loads(result.stdout)) == set(OUTPUTS)
+    assert "Created resource group ccm-node-eastus in eastus." in result.stderr
+    assert "Deploying ccm-azure-ccm-node: Succeeded" in result.stderr
+    if replaying:
+        assert json.loads(result.stdout) == OUTPUTS
+        assert vcr.all_played
+        assert vcr.play_count == 7
+    assert_no_canary(result, debug_logs)
+
+
+@REPLAY_ONLY
+@pytest.mark.default_cassette("deploy_new_resource_group.yaml")
+def test_table_output_is_a_readable_two_column_table(
+    node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    result = run(node("-o", "table"), fake_credential)
+
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.match(r"^Name +Value$", lines[0])
+    assert set(lines[1]) == {"-", " "}
+    assert re.match(r"^publicIpAddress +20\.121\.40\.17$", lines[4])
+    assert len(lines) == 2 + len(OUTPUTS)
+
+
+@REPLAY_ONLY
+@pytest.mark.default_cassette("deploy_new_resource_group.yaml")
+def test_progress_on_stderr_never_sleeps_on_retry_after(
+    node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    import time
+
+    started = time.monotonic()
+    result = run(node(), fake_credential)
+
+    # The first status answer asks for Retry-After: 15; replay drops it.
+    assert result.exit_code == 0, result.stderr
+    assert time.monotonic() - started < 5
+    assert fake_credential.closed is False  # the runner closes only what it built
+
+
+# --- (b) ARM rejects the deployment at validation -------------------------------------
+
+
+@REPLAY_ONLY
+@pytest.mark.default_cassette("deploy_rejected_by_validation.yaml")
+def test_validation_400_is_one_line_with_the_inner_codes(
+    vcr: Any,
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    result = run(
+        node("-g", "ccm-fleet", "--size", "Standard_DC4s_v3"),
+        fake_credential,
+        debug=True,
+    )
+
+    line = assert_one_line_error(result, ExitCode.AZURE_REJECTED)
+    assert "(InvalidTemplateDeployment)" in line
+    assert "SkuNotAvailable: The requested VM size" in line
+    assert "QuotaExceeded: Operation could not be completed" in line
+    assert "ccm-fleet" in line
+    assert "Next: " in line
+    assert "Using resource group ccm-fleet." in result.stderr
+    assert vcr.all_played
+    assert interactions(vcr)[-1].endswith("/deployments/ccm-azure-ccm-node/validate")
+    assert_no_canary(result, debug_logs)
+
+
+# --- (c) the real credential chain ----------------------------------------------------
+
+
+@pytest.fixture
+def service_principal(monkeypatch: pytest.MonkeyPatch, replaying: bool) -> None:
+    """The AZURE_* variables of a service principal: fakes on replay."""
+    if replaying:
+        monkeypatch.setenv("AZURE_TENANT_ID", recording.TENANT)
+        monkeypatch.setenv("AZURE_CLIENT_ID", recording.CLIENT)
+        monkeypatch.setenv("AZURE_CLIENT_SECRET", recording.CLIENT_SECRET)
+        monkeypatch.setenv("AZURE_SUBSCRIPTION_ID", recording.SUBSCRIPTION)
+    monkeypatch.delenv("AZURE_TOKEN_CREDENTIALS", raising=False)
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("deploy_with_environment_credential.yaml")
+def test_default_credential_chain_signs_in_with_the_environment(
+    vcr: Any,
+    node: NodeArguments,
+    service_principal: None,
+    replaying: bool,
+    polling_interval: float,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    arguments = node()
+    arguments.remove("--subscription")
+    arguments.remove(SUBSCRIPTION)  # from AZURE_SUBSCRIPTION_ID
+
+    result = run(arguments, polling_interval=polling_interval, debug=True)
+
+    assert result.exit_code == 0, result.stderr
+    assert set(json.loads(result.stdout)) == set(OUTPUTS)
+    if replaying:
+        assert json.loads(result.stdout) == OUTPUTS
+        assert vcr.all_played
+    hosts = [request.host for request in vcr.requests]
+    assert hosts[:2] == ["login.microsoftonline.com"] * 2
+    assert_no_canary(result, debug_logs)
+    assert recording.CLIENT_SECRET not in debug_logs.text
+
+
+def test_without_any_credential_the_error_says_how_to_sign_in(
+    node: NodeArguments, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only the environment credential, and it has nothing to work with: no request.
+    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential")
+
+    result = run(node())
+
+    line = assert_one_line_error(result, ExitCode.AUTHENTICATION)
+    assert result.stderr.count("\n") == 1  # the credential chain's own report is hidden
+    assert "az login" in line
+    assert "AZURE_CLIENT_SECRET" in line
+
+
+# --- (d) the deployment starts, then fails --------------------------------------------
+
+
+@REPLAY_ONLY
+@pytest.mark.default_cassette("deploy_extension_failed.yaml")
+def test_failed_deployment_names_the_failed_resource_and_inner_errors(
+    vcr: Any,
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    result = run(
+        node("-g", "ccm-fleet", "--name", "ccm-node-2"),
+        fake_credential,
+        debug=True,
+    )
+
+    line = assert_one_line_error(result, ExitCode.DEPLOYMENT_FAILED)
+    assert "'ccm-azure-ccm-node-2'" in line
+    assert "(DeploymentFailed)" in line
+    # The inner message was the resource provider's JSON error, flattened.
+    assert "ResourceDeploymentFailure: The resource operation completed" in line
+    assert "VMExtensionProvisioningError: VM has reported a failure" in line
+    assert (
+        "Failed: Microsoft.Compute/virtualMachines/extensions/"
+        "ccm-node-2/install-node-agent (VMExtensionProvisioningError)" in line
+    )
+    assert "Next: the node agent did not install" in line
+    assert "\\r\\n" not in line
+    assert vcr.all_played
+    assert interactions(vcr)[-1].endswith(
+        "/deployments/ccm-azure-ccm-node-2/operations"
+    )
+    assert_no_canary(result, debug_logs)
+
+
+# --- (e) the status endpoint loses the deployment -------------------------------------
+
+
+@REPLAY_ONLY
+@pytest.mark.default_cassette("deploy_status_not_found.yaml")
+def test_lost_status_falls_back_to_reading_the_deployment(
+    vcr: Any, node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    arguments = ["-g", "ccm-fleet", "--name", "ccm-node-3", "--no-public-ip"]
+
+    result = run(node(*arguments), fake_credential)
+
+    assert result.exit_code == 0, result.stderr
+    outputs = json.loads(result.stdout)
+    assert outputs["sshCommand"] == "ssh azureuser@10.0.0.6"
+    assert outputs["publicIpAddress"] == ""
+    assert "Deploying ccm-azure-ccm-node-3: Running" in result.stderr
+    assert "Deploying ccm-azure-ccm-node-3: Succeeded" in result.stderr
+    assert "Failed" not in result.stderr
+    assert vcr.all_played
+
+
+# --- the join token stays secret ------------------------------------------------------
+
+
+SENT: list[Any] = []
+
+
+def remember_sent(request: Any) -> Any:
+    """Keep a copy of each request as the SDK sent it, before any scrubbing."""
+    SENT.append((request.method, request.uri, dict(request.headers), request.body))
+    return recording.scrub_request(request)
+
+
+@pytest.mark.vcr(before_record_request=remember_sent, record_mode="none")
+@pytest.mark.default_cassette("deploy_new_resource_group.yaml")
+def test_the_token_reaches_azure_only_as_the_join_token_parameter(
+    node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    SENT.clear()
+
+    result = run(node(), fake_credential)
+
+    assert result.exit_code == 0, result.stderr
+    carriers = set()
+    for method, uri, headers, body in SENT:
+        assert CANARY_TOKEN not in uri
+        assert CANARY_TOKEN not in repr(headers)
+        if body and CANARY_TOKEN.encode() in body:
+            deployment = json.loads(body)
+            parameters = deployment["properties"]["parameters"]
+            assert parameters["joinToken"] == {"value": CANARY_TOKEN}
+            assert body.count(CANARY_TOKEN.encode()) == 1
+            assert deployment["properties"]["mode"] == "Incremental"
+            assert "outputs" in deployment["properties"]["template"]
+            carriers.add(f"{method} {uri.split('?')[0].rsplit('/', 1)[-1]}")
+    assert carriers == {"POST validate", "PUT ccm-azure-ccm-node"}
+
+
+def test_no_cassette_holds_a_token_or_a_secret() -> None:
+    bearer = re.compile(
+        r"(?i)(authorization:\s*(bearer|basic)\s+[a-z0-9._-]{20,})"
+        r'|("access_token"\s*:\s*"[a-z0-9._-]{20,})'
+    )
+    cassettes = sorted(CASSETTES.glob("*.yaml"))
+    assert len(cassettes) >= 5
+    # After a recording, the real token is in the environment: check for it too.
+    tokens = [CANARY_TOKEN, os.environ.get("CCM_JOIN_TOKEN") or CANARY_TOKEN]
+    for path in cassettes:
+        text = path.read_text()
+        for token in tokens:
+            assert token not in text, path
+        assert SSH_PUBLIC_KEY.split()[1] not in text, path
+        assert recording.CLIENT_SECRET not in text, path
+        assert not bearer.search(text), path
+        assert not re.search(r"(?im)^\s*authorization:", text), path
+        for value in re.findall(r'"joinToken": \{"value": "([^"]*)"', text):
+            assert value == recording.REDACTED, path
+
+
+def test_token_from_the_environment_variable(
+    monkeypatch: pytest.MonkeyPatch, fake_credential: FakeCredential
+) -> None:
+    monkeypatch.setenv("CCM_JOIN_TOKEN", "short")
+    arguments = [
+        "-l",
+        "eastus",
+        "--subscription",
+        SUBSCRIPTION,
+        "--installer-url",
+        INSTALLER_URL,
+    ]
+
+    result = run(arguments, fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert "CCM_JOIN_TOKEN" in line
+    assert "short" not in line
+
+
+# --- bad input: one line, exit 2, no request ------------------------------------------
+
+
+BAD_INPUTS = {
+    "unknown region": (["--region", "westeurope"], "westeurope"),
+    "AMD SEV-SNP size": (["--size", "Standard_DC2as_v5"], "SEV-SNP"),
+    "no SGX at all": (["--size", "Standard_D2s_v5"], "SGX"),
+    "Ubuntu 16.04": (["--os", "ubuntu-16.04"], "end of life"),
+    "CentOS 7": (["--os", "centos-7"], "end of life"),
+    "attestation": (["--attestation", "TPM"], "attestation"),
+    "malformed label": (["--label", "novalue"], "Key:Value"),
+    "reserved label": (["--label", "ccm:owner"], "reserved"),
+    "bad VM name": (["--name", "-node"], "VM name"),
+    "SSH open to all": (["--ssh-source", "0.0.0.0/0"], "SSH source"),
+    "subscription name": (["--subscription", "My Subscription"], "GUID"),
+    "http installer": (["--installer-url", "http://example.com/a.tgz"], "https"),
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"), BAD_INPUTS.values(), ids=list(BAD_INPUTS)
+)
+def test_bad_input_is_one_line_exit_2_and_no_request(
+    change: list[str],
+    expected: str,
+    node: NodeArguments,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    arguments = node()
+    option = change[0]
+    if option in arguments:
+        index = arguments.index(option)
+        del arguments[index : index + 2]
+    built: list[str] = []
+
+    def no_credential() -> Any:
+        built.append("credential")
+        raise AssertionError("a credential was built for bad input")
+
+    result = run(arguments + change, factory=no_credential)
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert expected.lower() in line.lower()
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert built == []
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [("\n", "empty"), ("   \t\n", "empty"), ("two words-and-more-here\n", "white")],
+)
+def test_bad_token_is_one_line_exit_2(
+    content: str,
+    expected: str,
+    tmp_path: Path,
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+) -> None:
+    path = tmp_path / "token"
+    path.write_text(content)
+
+    result = run(node(token=path), fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert expected in line
+    assert "two words" not in line
+
+
+def test_an_offer_without_installer_needs_installer_url(node: NodeArguments) -> None:
+    arguments = node()
+    index = arguments.index("--installer-url")
+    del arguments[index : index + 2]
+
+    result = run(arguments, factory=lambda: pytest.fail("reached Azure"))
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert "--installer-url" in line
+
+
+def test_missing_subscription_is_one_line_exit_2(
+    node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    arguments = node()
+    arguments.remove("--subscription")
+    arguments.remove(SUBSCRIPTION)
+
+    result = run(arguments, fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert "AZURE_SUBSCRIPTION_ID" in line
+
+
+def test_no_token_and_no_terminal_is_one_line_exit_2(
+    fake_credential: FakeCredential,
+) -> None:
+    arguments = ["-l", "eastus", "--subscription", SUBSCRIPTION]
+    arguments += ["--installer-url", INSTALLER_URL]
+
+    result = run(arguments, fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert "--token-file" in line
+    assert "CCM_JOIN_TOKEN" in line
+
+
+def test_epid_is_allowed_with_a_warning(node: NodeArguments) -> None:
+    def stop() -> Any:
+        raise AssertionError("reached Azure")
+
+    result = run(node("--attestation", "epid"), factory=stop)
+
+    assert "warning: Intel retired EPID" in result.stderr
+    assert isinstance(result.exception, AssertionError)

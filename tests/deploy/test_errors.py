@@ -1,0 +1,224 @@
+"""Azure's error trees become one readable line with the right exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ccm_azure.deploy import errors
+from ccm_azure.errors import ExitCode
+
+# Real recorded ARM bodies beside the checkout (../shared); absent in a fresh clone.
+SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "azure-samples"
+SITUATION = errors.Situation(
+    resource_group="ccm-node-eastus",
+    deployment_name="ccm-azure-ccm-node",
+    started=False,
+)
+
+
+def test_nested_json_messages_are_flattened() -> None:
+    provider_error = {
+        "status": "Failed",
+        "error": {
+            "code": "ResourceDeploymentFailure",
+            "message": "The resource operation completed with terminal provisioning "
+            "state 'Failed'.",
+            "details": [{"code": "SkuNotAvailable", "message": "Not\r\n available."}],
+        },
+    }
+    tree = {
+        "code": "DeploymentFailed",
+        "message": "At least one resource deployment operation failed.",
+        "details": [
+            {"code": "Conflict", "message": json.dumps(provider_error, indent=2)}
+        ],
+    }
+
+    items = errors.flatten_error(tree)
+
+    assert [item.code for item in items] == [
+        "DeploymentFailed",
+        "Conflict",
+        "ResourceDeploymentFailure",
+        "SkuNotAvailable",
+    ]
+    assert items[1].message == ""
+    assert items[3].message == "Not available"
+
+
+def test_repeated_items_are_named_once() -> None:
+    leaf = {"code": "QuotaExceeded", "message": "Too many cores."}
+    tree = {"code": "InvalidTemplateDeployment", "details": [leaf, dict(leaf)]}
+
+    assert len(errors.flatten_error(tree)) == 2
+
+
+def test_very_long_messages_are_cut_at_a_word() -> None:
+    tree = {"code": "QuotaExceeded", "message": "word " * 200}
+
+    message = errors.flatten_error(tree)[0].message
+
+    assert len(message) < 420
+    assert message.endswith("word [...]")
+
+
+def test_the_recorded_preflight_sample_reads_as_one_line() -> None:
+    sample = SAMPLES / "deployment-put-400-invalid-template.json"
+    if not sample.exists():
+        pytest.skip("../shared is not present")
+    body = json.loads(sample.read_text())["error"]
+
+    line = str(errors.rejected(body, SITUATION))
+
+    assert "\n" not in line
+    assert line.startswith(
+        "Azure rejected the deployment 'ccm-azure-ccm-node' in resource group "
+        "'ccm-node-eastus' (InvalidTemplateDeployment): InvalidDomainNameLabel: "
+    )
+    assert line.endswith("nothing was deployed.")
+
+
+def test_failed_resources_come_from_the_failed_operations() -> None:
+    sample = SAMPLES / "deployment-operations-list-200.json"
+    operations: list[dict[str, Any]] = []
+    if sample.exists():
+        operations += json.loads(sample.read_text())["value"]
+    operations.append(
+        {
+            "operationId": "1",
+            "properties": {
+                "provisioningState": "Failed",
+                "statusCode": "Conflict",
+                "targetResource": {
+                    "resourceType": "Microsoft.Compute/virtualMachines",
+                    "resourceName": "ccm-node",
+                },
+                "statusMessage": {
+                    "error": {
+                        "code": "ResourceDeploymentFailure",
+                        "details": [{"code": "SkuNotAvailable", "message": "x"}],
+                    }
+                },
+            },
+        }
+    )
+
+    failed = errors.failed_resources(operations)
+
+    assert [str(resource) for resource in failed] == [
+        "Microsoft.Compute/virtualMachines/ccm-node (SkuNotAvailable)"
+    ]
+
+
+def test_advice_follows_the_inner_codes() -> None:
+    assert "quota" in errors.next_step(["X", "QuotaExceeded"], "default")
+    assert errors.next_step(["InvalidTemplateDeployment"], "default") == "default"
+    assert "bug" in errors.next_step(["InvalidTemplate"], "default")
+
+
+def test_secrets_are_removed_from_messages() -> None:
+    situation = errors.Situation(
+        "rg", "d", started=True, redact=lambda text: text.replace("s3cret", "[secure]")
+    )
+    body = {"code": "DeploymentFailed", "details": [{"code": "X", "message": "s3cret"}]}
+
+    message = str(errors.failed(body, situation))
+
+    assert "s3cret" not in message
+    assert "[secure]" in message
+
+
+class _Response:
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        self.status_code = status
+        self.reason = "Reason"
+        self.headers: dict[str, str] = {}
+        self.content_type = "application/json"
+        self._body = json.dumps(body)
+
+    def text(self, encoding: str | None = None) -> str:
+        return self._body
+
+    def body(self) -> bytes:
+        return self._body.encode()
+
+
+def _http_error(status: int, body: dict[str, Any]) -> Exception:
+    from azure.core.exceptions import HttpResponseError
+
+    return HttpResponseError(response=_Response(status, body))
+
+
+@pytest.mark.parametrize(
+    ("status", "started", "kind", "exit_code"),
+    [
+        (400, False, errors.AzureRejected, ExitCode.AZURE_REJECTED),
+        (403, False, errors.AzureRejected, ExitCode.AZURE_REJECTED),
+        (200, True, errors.DeploymentFailed, ExitCode.DEPLOYMENT_FAILED),
+        (429, False, errors.AzureUnavailable, ExitCode.AZURE_UNAVAILABLE),
+        (503, True, errors.AzureUnavailable, ExitCode.AZURE_UNAVAILABLE),
+    ],
+)
+def test_http_errors_map_to_exit_codes(
+    status: int, started: bool, kind: type, exit_code: ExitCode
+) -> None:
+    error = _http_error(status, {"error": {"code": "SomeCode", "message": "Why."}})
+    situation = errors.Situation("rg", "d", started=started)
+
+    mapped = errors.from_azure_error(error, situation)
+
+    assert isinstance(mapped, kind)
+    assert mapped.exit_code == exit_code
+    assert "SomeCode: Why" in str(mapped) or "(SomeCode)" in str(mapped)
+
+
+def test_authorization_failed_says_which_role_to_ask_for() -> None:
+    body = {"error": {"code": "AuthorizationFailed", "message": "The client has no..."}}
+
+    mapped = errors.from_azure_error(_http_error(403, body), SITUATION)
+
+    assert "Contributor role" in str(mapped)
+
+
+def test_credential_failures_say_how_to_sign_in() -> None:
+    from azure.identity import CredentialUnavailableError
+
+    error = CredentialUnavailableError(
+        "EnvironmentCredential: AADSTS7000215: Invalid client secret provided.\nmore"
+    )
+
+    mapped = errors.from_azure_error(error, SITUATION)
+
+    assert isinstance(mapped, errors.SignInFailed)
+    assert mapped.exit_code == ExitCode.AUTHENTICATION
+    assert "(Microsoft Entra ID answered AADSTS7000215)" in str(mapped)
+    assert "az login" in str(mapped)
+    assert "\n" not in str(mapped)
+
+
+def test_a_refused_token_is_an_authentication_error() -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    body = {"error": {"code": "InvalidAuthenticationTokenTenant", "message": "..."}}
+    error = ClientAuthenticationError(response=_Response(401, body))
+
+    mapped = errors.from_azure_error(error, SITUATION)
+
+    assert mapped.exit_code == ExitCode.AUTHENTICATION
+    assert "InvalidAuthenticationTokenTenant" in str(mapped)
+
+
+def test_an_unreachable_azure_is_azure_unavailable() -> None:
+    from azure.core.exceptions import ServiceRequestError
+
+    error = ServiceRequestError("Failed to establish a new connection\nsecond line")
+
+    mapped = errors.from_azure_error(error, SITUATION)
+
+    assert mapped.exit_code == ExitCode.AZURE_UNAVAILABLE
+    assert "HTTPS_PROXY" in str(mapped)
+    assert "\n" not in str(mapped)
