@@ -16,7 +16,8 @@ from ccm_azure import validate
 from ccm_azure.errors import CheckFailed
 from ccm_azure.offer import Offer, load_offer
 from ccm_azure.render import MAIN_TEMPLATE, UI_DEFINITION, RenderedOffer, render_offer
-from ccm_azure.validate import Document, Files, Finding, Severity
+from ccm_azure.validate import Finding, Package, Settings, Severity
+from ccm_azure.validate.files import document
 
 LOGGER = logging.getLogger(__name__)
 
@@ -44,12 +45,13 @@ def render(offer: Offer) -> RenderedOffer:
 
 def check_rendered(offer: Offer, rendered: RenderedOffer) -> list[Finding]:
     """Run every rule on the rendered files; raise CheckFailed on any error."""
-    files = Files(
-        main_template=Document(MAIN_TEMPLATE, rendered.main_template),
-        ui_definition=Document(UI_DEFINITION, rendered.ui_definition),
-        offer=offer,
+    package = Package(
+        [
+            document(name, rendered.files[name], main_names=(MAIN_TEMPLATE.lower(),))
+            for name in (MAIN_TEMPLATE, UI_DEFINITION)
+        ]
     )
-    findings = validate.check(files)
+    findings = validate.check(package, Settings(offer=offer))
     LOGGER.info(
         "Ran %d rules on the rendered offer: %d findings",
         len(validate.RULES),

@@ -1,7 +1,7 @@
 """Checks of templates and portal forms, the way Marketplace certification does them.
 
-`check(files)` runs every registered rule that applies and returns the findings,
-sorted by file and JSON path.
+`check(package, settings)` runs every registered rule on every document it applies
+to and returns the findings, sorted by file and JSON path.
 """
 
 from __future__ import annotations
@@ -9,19 +9,36 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from ccm_azure.validate import rules  # noqa: F401 - registers the rules
+from ccm_azure.validate.files import Document, Package
 from ccm_azure.validate.findings import Finding, Severity
-from ccm_azure.validate.registry import RULES, Document, Files, Rule
+from ccm_azure.validate.registry import RULES, Context, Rule, Settings
 
-__all__ = ["RULES", "Document", "Files", "Finding", "Rule", "Severity", "check"]
+__all__ = [
+    "RULES",
+    "Document",
+    "Finding",
+    "Package",
+    "Rule",
+    "Settings",
+    "Severity",
+    "check",
+]
 
 
-def check(files: Files, *, families: Collection[str] | None = None) -> list[Finding]:
-    """Run the rules of `families` (all when None) over `files`."""
+def check(
+    package: Package,
+    settings: Settings | None = None,
+    *,
+    only: Collection[Rule] | None = None,
+) -> list[Finding]:
+    """Run `only` these rules (default: all that apply) over `package`."""
+    settings = settings or Settings()
+    selected = list(only) if only is not None else list(RULES.values())
     findings: list[Finding] = []
-    for rule in RULES.values():
-        if families is not None and rule.family not in families:
+    for rule in selected:
+        if rule.family == "offer" and settings.offer is None:
             continue
-        if rule.family == "offer" and files.offer is None:
-            continue
-        findings.extend(rule.run(files))
+        for document in package.documents:
+            if rule.applies_to(document, package):
+                findings.extend(rule.run(Context(document, package, settings)))
     return sorted(findings)

@@ -7,9 +7,11 @@ import enum
 
 
 class Severity(enum.Enum):
+    """How Partner Center treats a finding."""
+
     ERROR = "error"  # blocks Marketplace certification, or breaks the deployment
     WARNING = "warning"  # reported by certification without blocking it
-    NOTE = "note"  # worth knowing; never fails a run
+    NOTE = "note"  # worth knowing; never fails a run by default
 
     @property
     def rank(self) -> int:
@@ -25,6 +27,10 @@ class Finding:
     message: str = dataclasses.field(compare=False)
     arm_ttk: str | None = dataclasses.field(default=None, compare=False)
     line: int | None = dataclasses.field(default=None, compare=False)
+    level: str = dataclasses.field(default="error", compare=False)
+    """arm-ttk's own level for the same problem: error or warning."""
+    error_id: str | None = dataclasses.field(default=None, compare=False)
+    """arm-ttk's error id, where the test gives one (e.g. Parameter.Missing.Max)."""
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file

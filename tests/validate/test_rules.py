@@ -12,17 +12,22 @@ from typing import Any
 import pytest
 
 from ccm_azure.offer import Offer
-from ccm_azure.validate import RULES, Document, Files, check
+from ccm_azure.validate import RULES, Document, Package, Settings, check
 
 Json = dict[str, Any]
 
 
-def files(main: Json | None, ui: Json | None, offer: Offer | None) -> Files:
-    return Files(
-        main_template=Document("mainTemplate.json", main) if main else None,
-        ui_definition=Document("createUiDefinition.json", ui) if ui else None,
-        offer=offer,
-    )
+def files(main: Json | None, ui: Json | None, offer: Offer | None) -> Package:
+    documents = []
+    if main:
+        documents.append(Document("mainTemplate.json", main, "template", is_main=True))
+    if ui:
+        documents.append(Document("createUiDefinition.json", ui, "ui"))
+    return Package(documents)
+
+
+def run(main: Json | None, ui: Json | None, offer: Offer | None) -> list[Any]:
+    return check(files(main, ui, offer), Settings(offer=offer))
 
 
 def resource(main: Json, resource_type: str) -> Json:
@@ -247,7 +252,7 @@ def test_every_rule_has_failing_cases() -> None:
 def test_rendered_offer_is_clean(
     main_template: Json, ui_definition: Json, offer: Offer
 ) -> None:
-    assert check(files(main_template, ui_definition, offer)) == []
+    assert run(main_template, ui_definition, offer) == []
 
 
 @pytest.mark.parametrize(("rule_id", "breakage"), CASES)
@@ -259,7 +264,7 @@ def test_rule_catches_breakage(
     breakage: Breakage,
 ) -> None:
     breakage(main_template, ui_definition)
-    findings = check(files(main_template, ui_definition, offer))
+    findings = run(main_template, ui_definition, offer)
     fired = [f for f in findings if f.rule_id == rule_id]
     assert fired, f"{rule_id} did not fire; findings: {findings}"
     for finding in fired:
@@ -271,7 +276,7 @@ def test_rule_catches_breakage(
 
 def test_findings_name_arm_ttk_tests(ui_definition: Json, main_template: Json) -> None:
     ui_definition["handler"] = "x"
-    findings = check(files(main_template, ui_definition, None))
+    findings = run(main_template, ui_definition, None)
     assert [(f.rule_id, f.arm_ttk, f.severity.value) for f in findings] == [
         ("ui-handler", "Handler-Must-Be-Correct", "error")
     ]
@@ -283,5 +288,5 @@ def test_findings_name_arm_ttk_tests(ui_definition: Json, main_template: Json) -
 
 def test_offer_rules_need_the_offer(main_template: Json, ui_definition: Json) -> None:
     main_template["parameters"]["joinToken"]["type"] = "string"
-    rule_ids = {f.rule_id for f in check(files(main_template, ui_definition, None))}
+    rule_ids = {f.rule_id for f in run(main_template, ui_definition, None)}
     assert "offer-join-token-protected" not in rule_ids

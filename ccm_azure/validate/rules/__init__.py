@@ -1,5 +1,11 @@
-"""The rules, one module per family; importing this package registers them all."""
+"""The rules, one module per family or topic; importing this package registers them.
 
-from ccm_azure.validate.rules import node_agent, ui_definition
+Every module in this folder is imported, so a new module of rules needs no other
+change to take part.
+"""
 
-__all__ = ["node_agent", "ui_definition"]
+import importlib
+import pkgutil
+
+for _module in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+    importlib.import_module(f"{__name__}.{_module.name}")

@@ -14,18 +14,15 @@ from typing import Any
 from ccm_azure import offer as offer_module
 from ccm_azure.offer import TemplateParameter
 from ccm_azure.validate import expressions as ex
-from ccm_azure.validate.findings import Severity
-from ccm_azure.validate.registry import Files, Located, Problem, rule
+from ccm_azure.validate.registry import Context, Problem, Report, rule
 from ccm_azure.validate.template import Resource, Template, walk
 
 _OPEN_SOURCES = {"*", "any", "internet", "0.0.0.0/0", "0.0.0.0", "::/0"}  # noqa: S104
 
 
-def _template(files: Files) -> Template | None:
-    main = files.main_template
-    if main is None or not isinstance(main.data, Mapping):
-        return None
-    return Template(main.data)
+def _template(context: Context) -> Template | None:
+    data = context.data
+    return Template(data) if isinstance(data, Mapping) else None
 
 
 def _is_custom_script(resource: Resource) -> bool:
@@ -40,11 +37,11 @@ def _is_custom_script(resource: Resource) -> bool:
 @rule(
     "offer-join-token-protected",
     family="offer",
-    severity=Severity.ERROR,
+    main_only=True,
     summary="The join token is a secureString that reaches only protectedSettings.",
 )
-def join_token_protected(files: Files) -> Iterator[Problem]:
-    template = _template(files)
+def join_token_protected(context: Context) -> Iterator[Report]:
+    template = _template(context)
     if template is None:
         return
     found = template.parameter(TemplateParameter.JOIN_TOKEN)
@@ -129,11 +126,11 @@ def _is(properties: Mapping[str, Any], key: str, value: str) -> bool:
 @rule(
     "offer-agent-port-closed",
     family="offer",
-    severity=Severity.ERROR,
+    main_only=True,
     summary="Every NSG denies the node agent port to all sources before any allow.",
 )
-def agent_port_closed(files: Files) -> Iterator[Problem]:
-    template = _template(files)
+def agent_port_closed(context: Context) -> Iterator[Report]:
+    template = _template(context)
     if template is None:
         return
     port = offer_module.AGENT_PORT
@@ -194,11 +191,11 @@ def _priority(properties: Mapping[str, Any]) -> int:
 @rule(
     "offer-ssh-not-open",
     family="offer",
-    severity=Severity.ERROR,
+    main_only=True,
     summary="SSH is allowed only from a prefix the user names; none by default.",
 )
-def ssh_not_open(files: Files) -> Iterator[Problem]:
-    template = _template(files)
+def ssh_not_open(context: Context) -> Iterator[Report]:
+    template = _template(context)
     if template is None:
         return
     for nsg in template.resources():
@@ -218,7 +215,7 @@ def ssh_not_open(files: Files) -> Iterator[Problem]:
                 yield from _check_source(template, nsg, source)
 
 
-def _check_source(template: Template, nsg: Resource, source: Any) -> Iterator[Problem]:
+def _check_source(template: Template, nsg: Resource, source: Any) -> Iterator[Report]:
     path = f"{nsg.path}.properties.securityRules"
     if isinstance(source, str) and source.lower() in _OPEN_SOURCES:
         yield path, f"SSH is open to '{source}'; allow it only from a named prefix."
@@ -241,11 +238,11 @@ def _check_source(template: Template, nsg: Resource, source: Any) -> Iterator[Pr
 @rule(
     "offer-sgx-vm",
     family="offer",
-    severity=Severity.ERROR,
+    main_only=True,
     summary="VMs use SGX sizes from a parameter, supported images, no securityProfile.",
 )
-def sgx_vm(files: Files) -> Iterator[Problem]:
-    template = _template(files)
+def sgx_vm(context: Context) -> Iterator[Report]:
+    template = _template(context)
     if template is None:
         return
     for vm in template.resources():
@@ -266,7 +263,7 @@ def sgx_vm(files: Files) -> Iterator[Problem]:
             yield from _check_image(item_path, value)
 
 
-def _check_size(template: Template, path: str, size: Any) -> Iterator[Problem]:
+def _check_size(template: Template, path: str, size: Any) -> Iterator[Report]:
     node = ex.try_parse(size)
     names = ex.referenced(node, "parameters") if node is not None else set()
     if not names:
@@ -291,7 +288,7 @@ def _check_size(template: Template, path: str, size: Any) -> Iterator[Problem]:
                 )
 
 
-def _check_image(path: str, image: Mapping[str, Any]) -> Iterator[Problem]:
+def _check_image(path: str, image: Mapping[str, Any]) -> Iterator[Report]:
     supported = [i.image_reference() for i in offer_module.IMAGES.values()]
     if dict(image) not in supported:
         yield (
@@ -304,29 +301,30 @@ def _check_image(path: str, image: Mapping[str, Any]) -> Iterator[Problem]:
 @rule(
     "offer-regions",
     family="offer",
-    severity=Severity.ERROR,
+    main_only=True,
     summary="The template and the form offer exactly the offer's regions.",
 )
-def regions(files: Files) -> Iterator[Problem | Located]:
-    template = _template(files)
-    if template is None or files.offer is None:
+def regions(context: Context) -> Iterator[Report]:
+    template = _template(context)
+    offer = context.settings.offer
+    if template is None or offer is None:
         return
-    wanted = list(files.offer.regions)
+    wanted = list(offer.regions)
     found = template.parameter(TemplateParameter.LOCATION)
     allowed = found[1].get("allowedValues") if found else None
     if allowed != wanted:
-        yield (
+        yield Problem(
             "$.parameters.location.allowedValues",
             f"the location parameter allows {allowed}; limit it to {wanted}.",
         )
-    form = files.ui_definition
+    form = context.ui_definition
     if form is None or not isinstance(form.data, Mapping):
         return
     config = form.data.get("parameters", {}).get("config", {})
     location = config.get("basics", {}).get("location", {})
     if location.get("allowedValues") != wanted:
-        yield (
-            form.name,
+        yield Problem(
             "$.parameters.config.basics.location.allowedValues",
             f"the form offers {location.get('allowedValues')}; limit it to {wanted}.",
+            document=form,
         )

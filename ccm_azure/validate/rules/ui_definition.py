@@ -10,9 +10,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ccm_azure.validate import expressions as ex
-from ccm_azure.validate.findings import Severity
 from ccm_azure.validate.form import Form, output_type, parameter_type, references
-from ccm_azure.validate.registry import Files, Problem, rule
+from ccm_azure.validate.registry import Context, Report, rule
 from ccm_azure.validate.template import Template
 
 SCHEMA_URL = (
@@ -29,16 +28,14 @@ MANAGED_APP_OUTPUTS = {
 }
 
 
-def _form(files: Files) -> Form | None:
-    document = files.ui_definition
-    if document is None or not isinstance(document.data, Mapping):
-        return None
-    return Form(document.data)
+def _form(context: Context) -> Form | None:
+    data = context.data
+    return Form(data) if isinstance(data, Mapping) else None
 
 
-def _pair(files: Files) -> tuple[Form, Template] | None:
-    form = _form(files)
-    main = files.main_template
+def _pair(context: Context) -> tuple[Form, Template] | None:
+    form = _form(context)
+    main = context.main_template
     if form is None or main is None or not isinstance(main.data, Mapping):
         return None
     return form, Template(main.data)
@@ -51,12 +48,11 @@ def _output_path(name: str) -> str:
 @rule(
     "ui-handler",
     family="ui",
-    severity=Severity.ERROR,
     summary="The form's handler is one the portal knows.",
     arm_ttk="Handler-Must-Be-Correct",
 )
-def handler(files: Files) -> Iterator[Problem]:
-    form = _form(files)
+def handler(context: Context) -> Iterator[Report]:
+    form = _form(context)
     if form is None:
         return
     value = form.data.get("handler")
@@ -70,12 +66,11 @@ def handler(files: Files) -> Iterator[Problem]:
 @rule(
     "ui-schema",
     family="ui",
-    severity=Severity.ERROR,
     summary="The form declares the 0.1.2-preview schema and the matching version.",
     arm_ttk="CreateUIDefinition-Should-Have-Schema",
 )
-def schema(files: Files) -> Iterator[Problem]:
-    form = _form(files)
+def schema(context: Context) -> Iterator[Report]:
+    form = _form(context)
     if form is None:
         return
     if form.data.get("$schema") != SCHEMA_URL:
@@ -87,12 +82,11 @@ def schema(files: Files) -> Iterator[Problem]:
 @rule(
     "ui-location-output",
     family="ui",
-    severity=Severity.ERROR,
     summary="The form passes the chosen region as the location output.",
     arm_ttk="Location-Should-Be-In-Outputs",
 )
-def location_output(files: Files) -> Iterator[Problem]:
-    form = _form(files)
+def location_output(context: Context) -> Iterator[Report]:
+    form = _form(context)
     if form is None:
         return
     value = next((v for k, v in form.outputs.items() if k.lower() == "location"), None)
@@ -106,12 +100,11 @@ def location_output(files: Files) -> Iterator[Problem]:
 @rule(
     "ui-outputs-are-parameters",
     family="ui",
-    severity=Severity.ERROR,
     summary="Every output of the form names a parameter of the main template.",
     arm_ttk="Outputs-Must-Be-Present-In-Template-Parameters",
 )
-def outputs_are_parameters(files: Files) -> Iterator[Problem]:
-    pair = _pair(files)
+def outputs_are_parameters(context: Context) -> Iterator[Report]:
+    pair = _pair(context)
     if pair is None:
         return
     form, template = pair
@@ -129,12 +122,11 @@ def outputs_are_parameters(files: Files) -> Iterator[Problem]:
 @rule(
     "ui-feeds-required-parameters",
     family="ui",
-    severity=Severity.ERROR,
     summary="Every template parameter without a default is fed by a form output.",
     arm_ttk="Parameters-Without-Default-Must-Exist-In-CreateUIDefinition",
 )
-def feeds_required_parameters(files: Files) -> Iterator[Problem]:
-    pair = _pair(files)
+def feeds_required_parameters(context: Context) -> Iterator[Report]:
+    pair = _pair(context)
     if pair is None:
         return
     form, template = pair
@@ -153,12 +145,11 @@ def feeds_required_parameters(files: Files) -> Iterator[Problem]:
 @rule(
     "ui-controls-exist",
     family="ui",
-    severity=Severity.ERROR,
     summary="Every basics() and steps() reference in the outputs names a control.",
     arm_ttk="Controls-In-Outputs-Must-Exist",
 )
-def controls_exist(files: Files) -> Iterator[Problem]:
-    form = _form(files)
+def controls_exist(context: Context) -> Iterator[Report]:
+    form = _form(context)
     if form is None:
         return
     for name, value in form.outputs.items():
@@ -176,11 +167,10 @@ def controls_exist(files: Files) -> Iterator[Problem]:
 @rule(
     "ui-output-types",
     family="ui",
-    severity=Severity.ERROR,
     summary="Each output's value has the type its template parameter declares.",
 )
-def output_types(files: Files) -> Iterator[Problem]:
-    pair = _pair(files)
+def output_types(context: Context) -> Iterator[Report]:
+    pair = _pair(context)
     if pair is None:
         return
     form, template = pair
@@ -207,12 +197,11 @@ def output_types(files: Files) -> Iterator[Problem]:
 @rule(
     "ui-password-boxes-feed-secure-parameters",
     family="ui",
-    severity=Severity.ERROR,
     summary="A PasswordBox only feeds secureString or secureObject parameters.",
     arm_ttk="Password-Textboxes-Must-Be-Used-For-Password-Parameters",
 )
-def password_boxes(files: Files) -> Iterator[Problem]:
-    pair = _pair(files)
+def password_boxes(context: Context) -> Iterator[Report]:
+    pair = _pair(context)
     if pair is None:
         return
     form, template = pair
@@ -241,12 +230,11 @@ def password_boxes(files: Files) -> Iterator[Problem]:
 @rule(
     "ui-size-selector-default-allowed",
     family="ui",
-    severity=Severity.ERROR,
     summary="A SizeSelector offers the template's default size.",
     arm_ttk="VMSizes-Must-Match-Template",
 )
-def size_selector_default(files: Files) -> Iterator[Problem]:
-    pair = _pair(files)
+def size_selector_default(context: Context) -> Iterator[Report]:
+    pair = _pair(context)
     if pair is None:
         return
     form, template = pair
