@@ -29,7 +29,8 @@ BOOTSTRAP_SCRIPT = "scripts/install-node-agent.sh"
 API_VERSIONS: Mapping[str, str] = {
     "compute": "2026-03-01",
     "network": "2025-07-01",
-    "deployments": "2025-04-01",
+    "deployments": "2026-06-01",
+    "resources": "2025-04-01",
 }
 """The apiVersion each resource family of the template is written against."""
 

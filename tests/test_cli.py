@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -31,7 +32,7 @@ def test_build_writes_both_files_and_the_zip(tmp_path: Path) -> None:
         "createUiDefinition.json",
         "mainTemplate.json",
     ]
-    assert "Checks: 14 rules, 0 errors, 0 warnings." in result.stdout
+    assert re.search(r"Checks: \d+ rules, 0 errors, 0 warnings\.", result.stdout)
     assert "notice: the offer names no node-agent installer" in result.stderr
     with zipfile.ZipFile(dist / "ccm-node-agent-1.0.0.zip") as package:
         assert (

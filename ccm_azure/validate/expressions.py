@@ -145,6 +145,37 @@ def referenced(node: Node, function: str) -> set[str]:
     return names
 
 
+RESOURCE_ID_FUNCTIONS = frozenset(
+    {
+        "resourceid",
+        "subscriptionresourceid",
+        "tenantresourceid",
+        "managementgroupresourceid",
+        "extensionresourceid",
+    }
+)
+"""The functions that build a resource ID from a resource type and name segments."""
+
+
+def resource_type_argument(call: Call) -> tuple[int, str] | None:
+    """Where a resourceId-family call gives the resource type, and that type.
+
+    The type is the first literal argument of the form `Namespace.Provider/type...`;
+    `extensionResourceId` takes it second, after the resource it extends. None when
+    `call` is no such function or its type is not a literal.
+    """
+    if call.lower_name not in RESOURCE_ID_FUNCTIONS:
+        return None
+    positions = (
+        [1] if call.lower_name == "extensionresourceid" else range(len(call.args))
+    )
+    for position in positions:
+        text = string_argument(call, position)
+        if text is not None and "." in text.split("/")[0] and "/" in text:
+            return position, text
+    return None
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text

@@ -53,9 +53,16 @@ class Document:
     inner_path: str = ""  # JSON path of a nested template inside its parent
 
     @property
+    def full_path(self) -> str:
+        """JSON path of this document inside the file it came from."""
+        if self.parent is None:
+            return "$"
+        return self.parent.full_path + self.inner_path[1:]
+
+    @property
     def label(self) -> str:
-        """How findings name this document."""
-        return f"{self.name}#{self.inner_path}" if self.parent else self.name
+        """How findings name this document: the file, and where a nested one sits."""
+        return f"{self.name}#{self.full_path}" if self.parent else self.name
 
     def line_of(self, path: str) -> int | None:
         if self.parent is not None:

@@ -8,6 +8,7 @@ it with the template parameter it fills.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -278,3 +279,263 @@ def _flatten(controls: list[Control]) -> Iterator[Control]:
             yield from _flatten(
                 _controls(control.data.get("elements"), f"{control.path}.elements")
             )
+
+
+def is_control_type(value: object) -> bool:
+    """Whether `value` names a form control type, `Microsoft.<Namespace>.<Control>`.
+
+    Resource types (`Microsoft.Sql/servers`) have a slash and are not control types,
+    so an ArmApiControl's request body does not pass for a control.
+    """
+    if not isinstance(value, str) or "/" in value:
+        return False
+    parts = value.split(".")
+    return len(parts) >= 3 and parts[0].lower() == "microsoft" and all(parts[1:])
+
+
+def find_controls(data: object, path: str = "$") -> Iterator[Control]:
+    """Every object of the file whose `type` names a control, wherever it stands.
+
+    This finds controls the basics/steps tree does not reach, such as the cell
+    controls of an EditableGrid, or a step that was given a control type by mistake.
+    """
+    stack: list[tuple[str, object]] = [(path, data)]
+    while stack:
+        here, value = stack.pop()
+        if isinstance(value, dict):
+            if is_control_type(value.get("type")):
+                yield Control(here, value)
+            items = [
+                (f"{here}.{k}", v)
+                for k, v in value.items()
+                if isinstance(v, dict | list)
+            ]
+        elif isinstance(value, list):
+            items = [
+                (f"{here}[{i}]", v)
+                for i, v in enumerate(value)
+                if isinstance(v, dict | list)
+            ]
+        else:
+            continue
+        stack.extend(reversed(items))
+
+
+def controls_of_type(form: Form, *types: str) -> Iterator[Control]:
+    """The controls of the given types (compared without regard to case)."""
+    wanted = {t.lower() for t in types}
+    return (c for c in find_controls(form.data) if c.type in wanted)
+
+
+@dataclasses.dataclass(frozen=True)
+class Chain:
+    """A reference as written: `basics('a').b` is ("basics", ("a", "b"))."""
+
+    function: str
+    """'basics' or 'steps'."""
+    names: tuple[str, ...]
+    """For steps(), the step name first; then control names and members."""
+
+    def after(self, prefix: Chain, *, loosely: bool = False) -> tuple[str, ...] | None:
+        """The names after `prefix` in this chain, or None if it does not start so.
+
+        `loosely` compares names without regard to case and lets `steps('a').b`
+        and `basics('a').b` count as the same, the way arm-ttk's text search does.
+        """
+        size = len(prefix.names)
+        mine, theirs = self.names[:size], prefix.names
+        if loosely:
+            mine, theirs = _lower(mine), _lower(theirs)
+        if mine != theirs or (self.function != prefix.function and not loosely):
+            return None
+        return self.names[size:]
+
+
+def _lower(names: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(name.lower() for name in names)
+
+
+def canonical(form: Form, named: Chain) -> Chain:
+    """`steps('basics').x` is the portal's other way to write `basics('x')`."""
+    if (
+        named.function == "steps"
+        and named.names[0] == "basics"
+        and "basics" not in form.steps()
+    ):
+        return Chain("basics", named.names[1:])
+    return named
+
+
+def lookup(
+    form: Form, named: Chain, *, ignore_case: bool = False
+) -> tuple[Control | None, tuple[str, ...]] | None:
+    """What a chain names: the control and the members read from it.
+
+    The control is None when the chain names a whole step, or all of basics. The
+    result is None when the chain names no step or control of the form.
+    """
+    named = canonical(form, named)
+
+    def same(a: str, b: str) -> bool:
+        return a.lower() == b.lower() if ignore_case else a == b
+
+    names = list(named.names)
+    if named.function == "basics":
+        scope = form.basics()
+    else:
+        step = next((c for n, c in form.steps().items() if same(n, names[0])), None)
+        if step is None:
+            return None
+        scope, names = step, names[1:]
+    control: Control | None = None
+    while names:
+        control = next((c for c in scope if same(c.name, names[0])), None)
+        if control is None:
+            return None
+        names = names[1:]
+        if control.type not in SECTION_TYPES:
+            return control, tuple(names)
+        scope = _controls(control.data.get("elements"), f"{control.path}.elements")
+    return control, ()
+
+
+def chain(node: ex.Node) -> Chain | None:
+    """The chain `node` is, if it is a whole `basics('x')...` or `steps('s')...`."""
+    members: list[str] = []
+    while isinstance(node, ex.Member):
+        members.insert(0, node.name)
+        node = node.target
+    if not isinstance(node, ex.Call) or node.lower_name not in ("basics", "steps"):
+        return None
+    first = ex.string_argument(node)
+    if first is None:
+        return None
+    return Chain(node.lower_name, (first, *members))
+
+
+def chains(node: ex.Node) -> Iterator[Chain]:
+    """Every whole basics()/steps() chain in an expression, outermost first."""
+    found = chain(node)
+    if found is not None:
+        yield found
+        return
+    for child in ex.children(node):
+        yield from chains(child)
+
+
+def address(form: Form, control: Control) -> Chain | None:
+    """The chain that names `control`, if it stands where an expression can name it.
+
+    Controls of basics and of steps, in sections at any depth, can be named; so can
+    a step itself. Controls elsewhere (a grid's cells, config) cannot.
+    """
+    path = control.path
+    for function in ("basics", "steps"):
+        prefix = f"$.parameters.{function}"
+        if path.startswith(prefix + "["):
+            break
+    else:
+        return None
+    items = form.parameters.get(function)
+    names: list[str] = []
+    rest = path[len(prefix) :]
+    while rest:
+        index_end = rest.find("]")
+        if not rest.startswith("[") or index_end < 0:
+            return None
+        index = rest[1:index_end]
+        if not index.isdigit() or not isinstance(items, list):
+            return None
+        item = items[int(index)]
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            return None
+        names.append(item["name"])
+        rest = rest[index_end + 1 :]
+        if rest and not rest.startswith(".elements["):
+            return None
+        rest = rest[len(".elements") :]
+        items = item.get("elements")
+    return Chain(function, tuple(names))
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputText:
+    """One string inside an output value (outputs may be objects of strings)."""
+
+    output: str
+    """The output's name, which is the template parameter it fills."""
+    path: str
+    text: str
+
+
+def output_texts(form: Form) -> Iterator[OutputText]:
+    """Every string in the outputs, with the output it belongs to."""
+    for name, value in form.outputs.items():
+        for path, item in _strings(value, f"$.parameters.outputs.{name}"):
+            yield OutputText(name, path, item)
+
+
+@functools.lru_cache(maxsize=8192)
+def parsed(text: str) -> ex.Node | None:
+    """`expressions.try_parse`, remembered: every form rule reads the same strings."""
+    return ex.try_parse(text)
+
+
+def mentioned_chains(text: str) -> list[Chain]:
+    """The basics()/steps() chains an output string names.
+
+    An output value written without its brackets (`steps('s').x`) is a literal to
+    the portal, but arm-ttk, which searches output text, counts it as naming the
+    control; so a bracketless value that parses as an expression is read as the one
+    it was meant to be.
+    """
+    return list(_mentioned_chains(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _mentioned_chains(text: str) -> tuple[Chain, ...]:
+    node = parsed(text)
+    if node is None and not text.lstrip().startswith("["):
+        try:
+            node = ex.parse(f"[{text}]")
+        except ex.ExpressionSyntaxError:
+            return ()
+    return tuple(chains(node)) if node is not None else ()
+
+
+def outputs_naming(
+    form: Form, place: Chain
+) -> list[tuple[OutputText, tuple[str, ...]]]:
+    """The output strings that name the control at `place`, with what they read of it.
+
+    When no output names it exactly, one naming it loosely (other case, or
+    `steps('s').x` for a control `x` of a basics section `s`) is taken as the one
+    meant: arm-ttk matches names in the text without regard to case, and a wrong
+    name is a finding of its own (Controls-In-Outputs-Must-Exist), not a reason to
+    lose track of the value.
+    """
+    texts = [
+        (text, [canonical(form, c) for c in mentioned_chains(text.text)])
+        for text in output_texts(form)
+    ]
+    for loosely in (False, True):
+        found = [
+            (text, rest)
+            for text, named in texts
+            for item in named
+            if (rest := item.after(place, loosely=loosely)) is not None
+        ]
+        if found:
+            return found
+    return []
+
+
+def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _strings(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, f"{path}[{i}]")
