@@ -7,11 +7,14 @@ code or from a library, has it replaced before it is written.
 
 from __future__ import annotations
 
+import base64
 import logging
 import sys
 from typing import ClassVar
 
 REDACTED = "[redacted]"
+LIBRARY_LOGGERS = ("azure", "msal", "urllib3")
+"""Loggers of the libraries `deploy` uses, quiet unless --verbose or --debug."""
 
 
 class RedactingFilter(logging.Filter):
@@ -42,9 +45,14 @@ class RedactingFilter(logging.Filter):
 
 
 def register_secret(value: str) -> None:
-    """Never let `value` reach a log line from here on."""
+    """Never let `value`, plain or in base64, reach a log line from here on.
+
+    The template passes the join token to the VM's command line in base64, so an
+    echoed command line carries it in that form.
+    """
     if value:
         RedactingFilter.secrets.add(value)
+        RedactingFilter.secrets.add(base64.b64encode(value.encode()).decode())
 
 
 def configure(*, verbose: bool = False, debug: bool = False) -> None:
@@ -56,9 +64,13 @@ def configure(*, verbose: bool = False, debug: bool = False) -> None:
     root.handlers[:] = [handler]
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
     root.setLevel(level)
-    # azure-core logs every request at INFO; keep that for --debug only. When no
-    # credential works, azure-identity logs a multi-line WARNING of its own; our one
-    # error line says what to do, so that report waits for --verbose.
-    logging.getLogger("azure").setLevel(logging.DEBUG if debug else logging.WARNING)
-    identity = logging.DEBUG if debug else logging.INFO if verbose else logging.ERROR
-    logging.getLogger("azure.identity").setLevel(identity)
+    # The libraries below speak for themselves only with --verbose or --debug.
+    # azure-core logs every request at INFO, so that waits for --debug. Otherwise
+    # they log multi-line reports of what our one error line already says: the
+    # credential chain's WARNING when no credential works, the SDK models' WARNING
+    # with a traceback for every error answer without a JSON body.
+    for name in LIBRARY_LOGGERS:
+        library = logging.WARNING if verbose else logging.CRITICAL
+        logging.getLogger(name).setLevel(logging.DEBUG if debug else library)
+    identity = logging.INFO if verbose else logging.CRITICAL
+    logging.getLogger("azure.identity").setLevel(logging.DEBUG if debug else identity)

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
@@ -140,8 +141,12 @@ VM_NAME_PATTERN = (
 
 JOIN_TOKEN_MIN_LENGTH = 16
 JOIN_TOKEN_MAX_LENGTH = 8192
-JOIN_TOKEN_PATTERN = f"^\\S{{{JOIN_TOKEN_MIN_LENGTH},{JOIN_TOKEN_MAX_LENGTH}}}$"
-"""A join token as the portal form accepts it: one word, no white space."""
+JOIN_TOKEN_PATTERN = f"^[!-~]{{{JOIN_TOKEN_MIN_LENGTH},{JOIN_TOKEN_MAX_LENGTH}}}$"
+"""A join token as the portal form and the CLI accept it: printable ASCII, no spaces.
+
+The range `!-~` reads the same in Python's `re` and JavaScript's RegExp, and leaves out
+what an editor can slip in unseen: a byte-order mark, NUL and other control characters.
+"""
 
 _OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _FIRST_OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]?)"
@@ -185,6 +190,9 @@ class Installer:
             return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
+EMBEDDED = "embedded offer"
+
+
 @dataclasses.dataclass(frozen=True)
 class Offer:
     version: str
@@ -200,7 +208,12 @@ class Offer:
     attestation_types: tuple[str, ...]
     default_attestation: str
     installer: Installer
-    source: str = "embedded offer"
+    source: str = EMBEDDED
+
+    @property
+    def origin(self) -> str:
+        """Where the offer comes from, as a message names it."""
+        return EMBEDDED if self.source == EMBEDDED else f"offer file {self.source}"
 
     # The checks the CLI runs on user input, before anything is rendered or sent.
 
@@ -300,6 +313,12 @@ def _why_not_sgx(name: str) -> str:
 # --- node labels ------------------------------------------------------------------
 
 _LABEL_KEY = re.compile(LABEL_KEY_PATTERN)
+_LABEL_VALUE = re.compile(LABEL_VALUE_PATTERN)
+
+
+def _has_control_character(text: str) -> bool:
+    """Whether `text` holds a control character (Unicode Cc: NUL, tab, newline...)."""
+    return any(unicodedata.category(character) == "Cc" for character in text)
 
 
 def parse_labels(texts: Sequence[str]) -> dict[str, str]:
@@ -307,6 +326,11 @@ def parse_labels(texts: Sequence[str]) -> dict[str, str]:
     labels: dict[str, str] = {}
     seen: dict[str, str] = {}
     for text in texts:
+        if _has_control_character(text):
+            _fail(
+                "A label contains a line break or another control character; keys and "
+                "values take printable characters only."
+            )
         key, sep, value = text.partition(":")
         if not sep or not key or not value:
             _fail(
@@ -316,6 +340,10 @@ def parse_labels(texts: Sequence[str]) -> dict[str, str]:
             _fail(
                 f"Label '{key[:40]}...' is too long; keys and values may have at most "
                 f"{LABEL_MAX_LENGTH} characters each."
+            )
+        if not _LABEL_VALUE.fullmatch(value):
+            _fail(
+                f"The value of label '{key}' is not allowed; use printable characters."
             )
         if not _LABEL_KEY.fullmatch(key):
             reserved = re.match(
@@ -331,6 +359,8 @@ def parse_labels(texts: Sequence[str]) -> dict[str, str]:
                 f"({' '.join(_LABEL_KEY_FORBIDDEN)}); choose another key."
             )
         folded = key.lower()
+        if seen.get(folded) == key:
+            _fail(f"Label key '{key}' is given twice; give each label once.")
         if folded in seen:
             _fail(
                 f"Labels '{seen[folded]}' and '{key}' differ only in case; Azure tag "
@@ -366,7 +396,7 @@ def load_offer(path: Path | None = None) -> Offer:
     """The embedded offer, with the keys of the TOML file at `path` laid over it."""
     embedded = resources.files("ccm_azure").joinpath("default_offer.toml").read_text()
     data = tomllib.loads(embedded)
-    source = "embedded offer"
+    source = EMBEDDED
     if path is not None:
         source = str(path)
         _merge(data, _read_offer_file(path), source)
@@ -415,7 +445,7 @@ class _Reader:
         self.source = source
 
     def error(self, key: str, message: str) -> OfferError:
-        return OfferError(f"{self.source}: '{key}' {message}.")
+        return OfferError(f"{self.source}: '{key}' {message.rstrip('.')}.")
 
     def get(self, key: str) -> Any:
         section, name = key.split(".")
@@ -548,6 +578,7 @@ def _build(data: Mapping[str, Any], source: str) -> Offer:
         read.string("installer.sha256"),
         None,
         f"{source}: 'installer.url'",
+        sha256_where=f"{source}: 'installer.sha256'",
     )
 
     return Offer(
@@ -569,7 +600,12 @@ def _build(data: Mapping[str, Any], source: str) -> Offer:
 
 
 def _check_installer(
-    url: str, sha256: str, archive: Path | None, where: str
+    url: str,
+    sha256: str,
+    archive: Path | None,
+    where: str,
+    *,
+    sha256_where: str | None = None,
 ) -> Installer:
     if url:
         parts = urlsplit(url)
@@ -586,7 +622,8 @@ def _check_installer(
             )
     if sha256 and not _SHA256.fullmatch(sha256):
         raise OfferError(
-            f"{where}: the installer sha256 must be 64 hexadecimal digits."
+            f"{sha256_where or where}: the installer sha256 must be 64 hexadecimal "
+            "digits."
         )
     if archive is not None:
         _check_archive(archive)

@@ -9,9 +9,10 @@ when a deployment runs.
 Errors, each a `ccm_azure.errors.CcmAzureError` with its exit code::
 
     AzureRejected      Azure refused the deployment before it started (3)
-    DeploymentFailed   the deployment started, then failed (4)
-    SignInFailed       no credential got a token, or Azure refused it (5)
-    AzureUnavailable   Azure could not be reached or kept failing (6)
+    DeploymentFailed   the deployment started, then failed or was canceled (4)
+    SignInFailed       no credential got a token, Azure refused it, or an AZURE_*
+                       sign-in setting is unusable (5)
+    AzureUnavailable   Azure could not be reached, or kept throttling or failing (6)
     Interrupted        Ctrl-C (130)
 """
 

@@ -23,6 +23,7 @@ from ccm_azure import offer as offer_module
 from ccm_azure.deploy import inputs
 from ccm_azure.deploy.runner import (
     DEFAULT_POLLING_INTERVAL,
+    DEFAULT_RETRY_BACKOFF,
     DeploymentRequest,
     DeploymentResult,
 )
@@ -39,10 +40,15 @@ RESOURCE_GROUP_TAGS: Mapping[str, str] = {"created-by": "ccm-azure"}
 
 @dataclasses.dataclass(frozen=True)
 class DeploySettings:
-    """How the command reaches Azure; tests put their own in the click context `obj`."""
+    """How the command reaches Azure; tests put their own in the click context `obj`.
+
+    Replayed tests set both waits to zero, so that no status poll and no retry of a
+    throttled or failing request sleeps.
+    """
 
     credential_factory: CredentialFactory | None = None
     polling_interval: float = DEFAULT_POLLING_INTERVAL
+    retry_backoff: float = DEFAULT_RETRY_BACKOFF
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,21 +187,23 @@ def _prepare(choices: _Choices) -> DeploymentRequest:
     """Check every input and build the deployment; no request is made here."""
     from ccm_azure.render import render_offer
 
+    _refuse_empty(choices)
+    _refuse_contradictions(choices)
     offer = _offer(choices)
     region = offer.check_region(choices.region)
-    size = offer.check_size(choices.size or offer.default_size)
-    image = offer.check_image(choices.os_key or offer.default_image.key)
+    size = offer.check_size(_or_default(choices.size, offer.default_size))
+    image = offer.check_image(_or_default(choices.os_key, offer.default_image.key))
     attestation = offer.check_attestation(
-        choices.attestation or offer.default_attestation
+        _or_default(choices.attestation, offer.default_attestation)
     )
     labels = offer_module.parse_labels(choices.labels)
     _require_installer(offer)
     vm_name = inputs.check_vm_name(choices.vm_name)
     admin_username = offer.check_admin_username(
-        choices.admin_username or offer.admin_username
+        _or_default(choices.admin_username, offer.admin_username)
     )
     resource_group = inputs.check_resource_group(
-        choices.resource_group or inputs.default_resource_group(region)
+        _or_default(choices.resource_group, inputs.default_resource_group(region))
     )
     ssh_source = inputs.check_ssh_source(choices.ssh_source)
     subscription = inputs.resolve_subscription(choices.subscription)
@@ -235,6 +243,39 @@ def _prepare(choices: _Choices) -> DeploymentRequest:
     )
 
 
+_DEFAULTED_OPTIONS = {
+    "size": "--size",
+    "os_key": "--os",
+    "attestation": "--attestation",
+    "resource_group": "-g/--resource-group",
+    "admin_username": "--admin-username",
+    "installer_url": "--installer-url",
+}
+"""Options whose absence means a default: an empty value is a mistake, not a choice."""
+
+
+def _refuse_empty(choices: _Choices) -> None:
+    for field, option in _DEFAULTED_OPTIONS.items():
+        value = getattr(choices, field)
+        if value is not None and not value.strip():
+            raise UserInputError(
+                f"{option} is empty; give a value, or leave the option out to use "
+                "the default."
+            )
+
+
+def _refuse_contradictions(choices: _Choices) -> None:
+    if choices.admin_password and choices.ssh_key is not None:
+        raise UserInputError(
+            "--admin-password and --ssh-key contradict each other: the VM signs in "
+            "with a password or with an SSH key; give only one of them."
+        )
+
+
+def _or_default(value: str | None, default: str) -> str:
+    return default if value is None else value
+
+
 def _offer(choices: _Choices) -> offer_module.Offer:
     """The offer to deploy, with the installer the node will fetch."""
     offer = offer_module.load_offer(choices.offer_file)
@@ -246,7 +287,7 @@ def _offer(choices: _Choices) -> offer_module.Offer:
 def _require_installer(offer: offer_module.Offer) -> None:
     if not offer.installer.is_set:
         raise UserInputError(
-            f"The {offer.source} names no node-agent installer; pass --installer-url "
+            f"The {offer.origin} names no node-agent installer; pass --installer-url "
             "URL, or an --offer FILE that sets installer.url."
         )
 
@@ -275,6 +316,7 @@ def _run(request: DeploymentRequest, settings: DeploySettings) -> DeploymentResu
         request,
         credential=factory() if factory is not None else None,
         polling_interval=settings.polling_interval,
+        retry_backoff=settings.retry_backoff,
     )
 
 

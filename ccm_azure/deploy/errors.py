@@ -34,7 +34,7 @@ class DeploymentFailed(CcmAzureError):
 
 
 class SignInFailed(CcmAzureError):
-    """No credential could get a token for Azure, or Azure refused the token."""
+    """No credential could sign in to Azure, or Azure refused the token it got."""
 
     exit_code = ExitCode.AUTHENTICATION
 
@@ -69,8 +69,8 @@ _NEXT_STEPS: Mapping[str, str] = {
         "size there now (`az vm list-skus -l REGION --size Standard_DC` shows why)"
     ),
     "AuthorizationFailed": (
-        "ask for the Contributor role on the subscription or the resource group, or "
-        "pass another --subscription"
+        "ask for the Contributor role on the subscription or on resource group "
+        "'{group}', or pass another --subscription"
     ),
     "RequestDisallowedByPolicy": (
         "ask the owner of the Azure Policy that forbids this deployment for an "
@@ -82,7 +82,7 @@ _NEXT_STEPS: Mapping[str, str] = {
     ),
     "DeploymentActive": (
         "wait for the running deployment of the same name (`az deployment group wait "
-        "--created -g RESOURCE_GROUP -n DEPLOYMENT`) and run the command again"
+        "--created -g {group} -n {deployment}`) and run the command again"
     ),
     "VMExtensionProvisioningError": (
         "the node agent did not install on the VM: check that the join token is "
@@ -102,7 +102,16 @@ _NEXT_STEPS: Mapping[str, str] = {
         "report it with this message"
     ),
 }
-"""The next step for the inner error codes a node deployment meets most often."""
+"""The next step for the inner error codes a node deployment meets most often.
+
+`{group}` and `{deployment}` stand for the resource group and the deployment at hand.
+"""
+
+_PERMISSION_STEP = (
+    "ask an owner of the subscription for the Contributor role on the subscription "
+    "(needed to create the resource group) or on resource group '{group}', or sign in "
+    "as another identity or pass another --subscription"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,13 +217,33 @@ def _shorten(message: str) -> str:
     return cut.rstrip(" .,;:") + " [...]"
 
 
-def next_step(codes: Sequence[str], default: str) -> str:
+@dataclasses.dataclass(frozen=True)
+class Situation:
+    """Where a deployment was when Azure answered with an error."""
+
+    resource_group: str
+    deployment_name: str
+    started: bool
+    redact: Callable[[str], str] = str
+    subscription_id: str = ""
+
+    def fill(self, advice: str) -> str:
+        """`advice` with the resource group and deployment names put in."""
+        return advice.format(group=self.resource_group, deployment=self.deployment_name)
+
+
+_UNNAMED = Situation("RESOURCE_GROUP", "DEPLOYMENT", started=False)
+
+
+def next_step(
+    codes: Sequence[str], default: str, situation: Situation = _UNNAMED
+) -> str:
     """The advice for each code that has some, innermost first, else `default`."""
     advice: list[str] = []
     for code in reversed(codes):
         text = _NEXT_STEPS.get(code)
-        if text is not None and text not in advice:
-            advice.append(text)
+        if text is not None and situation.fill(text) not in advice:
+            advice.append(situation.fill(text))
     return "; or ".join(advice) if advice else default
 
 
@@ -224,6 +253,7 @@ def describe(
     *,
     resources: Sequence[FailedResource] = (),
     default_step: str,
+    situation: Situation = _UNNAMED,
 ) -> str:
     """One line: what happened, Azure's codes and messages, what failed, what to do."""
     items = flatten_error(error)
@@ -232,24 +262,22 @@ def describe(
     text = f"{headline} ({outer})" if outer else headline
     if inner:
         text += ": " + "; ".join(str(item) for item in inner)
+    elif outer and items[0].message:
+        # Without inner errors the outer message is all Azure said about the cause.
+        text += ": " + items[0].message
     if resources:
         text = text.rstrip(".") + ". Failed: " + ", ".join(map(str, resources))
     codes = [item.code for item in items] + [c for r in resources for c in r.codes]
-    return text.rstrip(".") + ". Next: " + next_step(codes, default_step) + "."
+    step = next_step(codes, default_step, situation)
+    return text.rstrip(".") + ". Next: " + step + "."
 
 
-@dataclasses.dataclass(frozen=True)
-class Situation:
-    """Where a deployment was when Azure answered with an error."""
+def _error_body(error: Any) -> Mapping[str, Any] | None:
+    """The `error` object of an Azure exception, from its body or its model.
 
-    resource_group: str
-    deployment_name: str
-    started: bool
-    redact: Callable[[str], str] = str
-
-
-def _error_body(error: Any) -> Mapping[str, Any]:
-    """The `error` object of an Azure exception, from its body or its model."""
+    None when Azure said nothing beyond the status: an empty body (HEAD requests never
+    have one), a gateway's HTML page, or JSON without an error code.
+    """
     response = getattr(error, "response", None)
     if response is not None:
         try:
@@ -258,13 +286,15 @@ def _error_body(error: Any) -> Mapping[str, Any]:
             body = None
         if isinstance(body, dict):
             inner = body.get("error")
-            if isinstance(inner, dict):
+            if isinstance(inner, dict) and (inner.get("code") or inner.get("message")):
                 return inner
-            if "code" in body:
+            if body.get("code"):
                 return body
     model = getattr(error, "error", None)
     if model is not None and getattr(model, "code", None):
         return _model_as_dict(model)
+    if response is not None:
+        return None
     text = str(getattr(error, "message", "") or error)
     return {"message": (text.splitlines() or [type(error).__name__])[0]}
 
@@ -282,7 +312,7 @@ def sign_in_failed(error: BaseException) -> SignInFailed:
     """The error for a credential that got no token, or a token Azure refused."""
     response = getattr(error, "response", None)
     if response is not None:
-        body = _error_body(error)
+        body = _error_body(error) or {}
         code = str(body.get("code") or getattr(response, "status_code", ""))
         return SignInFailed(
             f"Azure refused the sign-in ({code}); {SIGN_IN_HELP}.",
@@ -324,20 +354,77 @@ def from_azure_error(
 
     status = error.status_code or 0
     body = _error_body(error)
-    where = f"deployment '{situation.deployment_name}'"
     if status == 429 or status >= 500:
-        return AzureUnavailable(
-            redact(
-                describe(
-                    f"Azure could not handle the {where} now (HTTP {status})",
-                    body,
-                    default_step="wait a few minutes and run the command again",
-                )
-            )
-        )
+        return unavailable(status, _reason(error), body, situation)
+    if body is None and status >= 400:
+        return _status_only(status, _reason(error), situation)
     if not situation.started:
-        return rejected(body, situation)
-    return failed(body, situation, failed_resources(operations))
+        return rejected(body or {}, situation)
+    return failed(body or {}, situation, failed_resources(operations))
+
+
+def _reason(error: Any) -> str:
+    """The HTTP reason phrase of an Azure exception's response, if it has one."""
+    response = getattr(error, "response", None)
+    return str(getattr(response, "reason", "") or "")
+
+
+def _http(status: int, reason: str) -> str:
+    return f"HTTP {status} {reason}".rstrip()
+
+
+def unavailable(
+    status: int,
+    reason: str,
+    body: Mapping[str, Any] | None,
+    situation: Situation,
+) -> AzureUnavailable:
+    """Azure throttled the requests (429) or failed itself (5xx), even after retries."""
+    if status == 429:
+        headline = (
+            f"Azure Resource Manager throttled the requests for the deployment "
+            f"'{situation.deployment_name}' ({_http(status, reason)}) and kept doing "
+            "so after retries"
+        )
+        step = (
+            "wait a few minutes, since other work in the subscription is using up its "
+            "request limit, and run the command again"
+        )
+    else:
+        headline = (
+            f"Azure Resource Manager is unavailable ({_http(status, reason)}) and kept "
+            f"failing after retries while handling the deployment "
+            f"'{situation.deployment_name}'"
+        )
+        step = (
+            "wait a few minutes (https://azure.status.microsoft lists outages) and run "
+            "the command again"
+        )
+    return AzureUnavailable(
+        situation.redact(
+            describe(headline, body or {}, default_step=step, situation=situation)
+        )
+    )
+
+
+def _status_only(status: int, reason: str, situation: Situation) -> CcmAzureError:
+    """The error for an answer that gives a status and nothing else."""
+    group = situation.resource_group
+    kind = DeploymentFailed if situation.started else AzureRejected
+    if status == 403:
+        where = f"resource group '{group}'"
+        if situation.subscription_id:
+            where += f" or subscription {situation.subscription_id}"
+        return kind(
+            f"Azure refused access ({_http(status, reason)}): the signed-in identity "
+            f"has no permission on {where}. Next: {situation.fill(_PERMISSION_STEP)}."
+        )
+    return kind(
+        f"Azure answered {_http(status, reason)} for the deployment "
+        f"'{situation.deployment_name}' in resource group '{group}' without saying "
+        "why. Next: run the command again with --debug to see the requests, and "
+        "correct what they show."
+    )
 
 
 def rejected(error: Mapping[str, Any], situation: Situation) -> AzureRejected:
@@ -352,8 +439,22 @@ def rejected(error: Mapping[str, Any], situation: Situation) -> AzureRejected:
                     "correct the cause above and run the command again; nothing was "
                     "deployed"
                 ),
+                situation=situation,
             )
         )
+    )
+
+
+def canceled(situation: Situation) -> DeploymentFailed:
+    """The deployment started, and then someone or something canceled it."""
+    group, name = situation.resource_group, situation.deployment_name
+    return DeploymentFailed(
+        f"The deployment '{name}' in resource group '{group}' was canceled before it "
+        "finished; Azure does not say by whom (anyone allowed to manage the resource "
+        "group can cancel it, e.g. with `az deployment group cancel` or in the "
+        "portal), and what it had created so far stays. Next: find out who canceled "
+        f"it (`az monitor activity-log list -g {group}`), then run the command again "
+        "(it updates the same deployment)."
     )
 
 
@@ -375,6 +476,7 @@ def failed(
                     f"{group} -n {name}`, fix the cause and run the command again (it "
                     "updates the same deployment)"
                 ),
+                situation=situation,
             )
         )
     )

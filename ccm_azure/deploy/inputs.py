@@ -38,6 +38,8 @@ _VM_NAME = re.compile(offer_module.VM_NAME_PATTERN)
 _RESOURCE_GROUP = re.compile(r"[-\w.()]{0,89}[-\w()]")
 _SSH_KEY_LINE = re.compile(r"^(\S+)\s+([A-Za-z0-9+/]+={0,2})(?:\s+(.*))?$")
 _SSH_SOURCE = re.compile(offer_module.SSH_SOURCE_PATTERN)
+_JOIN_TOKEN = re.compile(offer_module.JOIN_TOKEN_PATTERN)
+BOM = "\ufeff"
 
 
 def stdin_is_terminal() -> bool:
@@ -62,7 +64,7 @@ def read_join_token(
     if token is not None:
         return check_join_token(token, "--token")
     if token_file is not None:
-        return check_join_token(_read_token_file(token_file), str(token_file))
+        return check_join_token(_read_token_file(token_file), "--token-file")
     if TOKEN_ENV in environ:
         return check_join_token(environ[TOKEN_ENV], TOKEN_ENV)
     if stdin_is_terminal():
@@ -77,17 +79,23 @@ def read_join_token(
 
 
 def _read_token_file(path: Path) -> str:
+    # The path is never quoted: a token pasted after --token-file by mistake would
+    # otherwise end up in the error line.
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UserInputError(
-            f"Token file {path} does not exist; check the path given to --token-file."
+            "The file given to --token-file does not exist; pass the path of a file "
+            "that holds the join token (not the token itself)."
         ) from None
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or type(error).__name__
         raise UserInputError(
-            f"Cannot read token file {path} ({reason}); check the file."
+            f"Cannot read the file given to --token-file ({reason}); pass the path "
+            "of a text file that holds the join token."
         ) from None
+    # Notepad and other Windows editors start UTF-8 files with a byte-order mark.
+    text = text.removeprefix(BOM)
     for ending in ("\r\n", "\n"):
         if text.endswith(ending):
             return text[: -len(ending)]
@@ -95,22 +103,27 @@ def _read_token_file(path: Path) -> str:
 
 
 def check_join_token(token: str, source: str) -> str:
-    """`token` if it looks like a join token; the error never quotes it."""
-    fix = "copy it again from the CCM console (Compute Nodes, Enroll node)"
+    """`token` if the offer's join-token pattern takes it; the error never quotes it."""
+    if _JOIN_TOKEN.fullmatch(token):
+        return token
+    raise UserInputError(
+        f"The join token from {source} {_why_not_a_token(token)}; copy it again from "
+        "the CCM console (Compute Nodes, Enroll node)."
+    )
+
+
+def _why_not_a_token(token: str) -> str:
     if not token.strip():
-        raise UserInputError(f"The join token from {source} is empty; {fix}.")
+        return "is empty"
     if any(character.isspace() for character in token):
-        raise UserInputError(
-            f"The join token from {source} contains white space, so it is not one "
-            f"token; {fix}."
+        return "contains white space, so it is not one token"
+    if not all(" " < character <= "~" for character in token):
+        return (
+            "contains a character that is not printable ASCII (an invisible one such "
+            "as a byte-order mark or NUL, or a letter outside ASCII)"
         )
     low, high = offer_module.JOIN_TOKEN_MIN_LENGTH, offer_module.JOIN_TOKEN_MAX_LENGTH
-    if not low <= len(token) <= high:
-        raise UserInputError(
-            f"The join token from {source} has {len(token)} characters, but join "
-            f"tokens have {low} to {high}; {fix}."
-        )
-    return token
+    return f"has {len(token)} characters, but join tokens have {low} to {high}"
 
 
 # --- subscription -------------------------------------------------------------------
@@ -123,6 +136,11 @@ def resolve_subscription(
     # Limitation: only ids are taken. az also takes subscription names, which would
     # need a call to the Subscriptions API before any check could fail offline.
     source = "--subscription"
+    if value is not None and not value.strip():
+        raise UserInputError(
+            "--subscription is empty; give a subscription id, or leave the option out "
+            f"to use {SUBSCRIPTION_ENV}."
+        )
     chosen = (value or "").strip()
     if not chosen:
         source = SUBSCRIPTION_ENV
@@ -170,7 +188,7 @@ def read_ssh_key(path: Path | None, *, home: Path | None = None) -> str:
             f"Cannot read SSH key file {path} ({reason}); pass an OpenSSH public key "
             "file (.pub)."
         ) from None
-    return check_ssh_key(text, str(path))
+    return check_ssh_key(text.removeprefix(BOM), str(path))
 
 
 def check_ssh_key(text: str, source: str) -> str:

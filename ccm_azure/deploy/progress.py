@@ -59,7 +59,8 @@ class Progress:
         else:
             while not poller.done():
                 state = poller.status()
-                if state != last:
+                # The poller takes its final state a moment before it is done.
+                if state != last and state.lower() not in _FINAL_STATES:
                     self.step(f"{what}: {state}")
                     last = state
                 _wait(poller, 2.0)
@@ -67,6 +68,9 @@ class Progress:
         if state.lower() == "succeeded":
             elapsed = int(time.monotonic() - started)
             self.step(f"{what}: {state} after {elapsed} s")
+
+
+_FINAL_STATES = frozenset({"succeeded", "failed", "canceled"})
 
 
 def _wait(poller: Poller, timeout: float) -> None:

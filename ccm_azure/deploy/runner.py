@@ -15,9 +15,11 @@ The Azure SDK is imported inside `run_deployment`, never at module level.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -42,6 +44,10 @@ SECURE_TYPES = frozenset({"securestring", "secureobject"})
 REDACTED = "[secure]"
 DEFAULT_POLLING_INTERVAL = 5.0
 """Seconds between status requests when Azure sends no Retry-After."""
+DEFAULT_RETRY_BACKOFF = 0.8
+"""azure-core's backoff factor: a request that was throttled or failed with a 5xx
+status is sent again at once, then after 1.6 s, 3.2 s and so on, unless Azure says
+how long to wait with Retry-After."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,8 +128,15 @@ def check_parameters(
 
 
 def redactor(secrets: Iterable[str]) -> Callable[[str], str]:
-    """A function that replaces every secret value in a text with a marker."""
-    values = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+    """A function that replaces every secret value in a text with a marker.
+
+    Each secret is also looked for in base64, the form in which the template hands
+    the join token to the VM's command line.
+    """
+    forms = set()
+    for secret in secrets:
+        forms |= {secret, base64.b64encode(secret.encode()).decode()}
+    values = sorted({s for s in forms if len(s) >= 4}, key=len, reverse=True)
 
     def redact(text: str) -> str:
         for value in values:
@@ -167,11 +180,14 @@ def run_deployment(
     *,
     credential: TokenCredential | None = None,
     polling_interval: float = DEFAULT_POLLING_INTERVAL,
+    retry_backoff: float = DEFAULT_RETRY_BACKOFF,
     progress: Progress | None = None,
 ) -> DeploymentResult:
     """Deploy `request` and return its outputs, or raise one CcmAzureError.
 
     `credential` defaults to DefaultAzureCredential, built here and closed afterwards.
+    `polling_interval` and `retry_backoff` set how long to wait between status
+    requests and before retrying a throttled or failed request.
     """
     check_parameters(request.template, request.parameters)
     if progress is None:
@@ -183,7 +199,7 @@ def run_deployment(
     if credential is None:
         credential = default_credential()
     try:
-        run = _Run(request, credential, polling_interval, progress)
+        run = _Run(request, credential, polling_interval, retry_backoff, progress)
         return run.deploy()
     finally:
         if owns_credential:
@@ -198,6 +214,7 @@ class _Run:
         request: DeploymentRequest,
         credential: TokenCredential,
         polling_interval: float,
+        retry_backoff: float,
         progress: Progress,
     ) -> None:
         from azure.mgmt.resource.deployments import DeploymentsMgmtClient
@@ -205,7 +222,9 @@ class _Run:
 
         options: dict[str, Any] = {
             "polling_interval": polling_interval,
+            "retry_backoff_factor": retry_backoff,
             "user_agent": f"ccm-azure/{__version__}",
+            "raw_response_hook": self.read_answer,
         }
         self.request = request
         self.progress = progress
@@ -218,6 +237,33 @@ class _Run:
         )
         self.redact = redactor(_secret_values(request))
         self.started = False
+        self.created_group = False
+
+    def read_answer(self, response: Any) -> None:
+        """azure-core's raw_response_hook: read each answer's body as it arrives.
+
+        azure-mgmt-core registers a resource provider the subscription has never
+        used when a call answers 409 MissingSubscriptionRegistration, reads the
+        provider until it is registered, and repeats the call. It parses those
+        answers' bodies, but validate and the deployment PUT are sent streamed (and
+        its own requests inherit that), so the bodies are still unread when it looks
+        and it gives up. This hook runs closer to the network than that policy, so
+        reading here lets it work. Every body is read in full afterwards anyway.
+        """
+        from azure.core.exceptions import AzureError
+
+        answer = response.http_response
+        try:
+            answer.read()
+        except AzureError as error:
+            LOGGER.debug("Could not read an answer: %s", error)
+            return
+        namespace = _unregistered_provider(answer) if answer.status_code == 409 else ""
+        if namespace:
+            self.progress.step(
+                f"Registering resource provider {namespace} in the subscription, "
+                "which Azure asks for once; this can take a few minutes..."
+            )
 
     def situation(self) -> errors.Situation:
         return errors.Situation(
@@ -225,6 +271,7 @@ class _Run:
             deployment_name=self.request.deployment_name,
             started=self.started,
             redact=self.redact,
+            subscription_id=self.request.subscription_id,
         )
 
     def deploy(self) -> DeploymentResult:
@@ -237,14 +284,19 @@ class _Run:
             self.redact(json.dumps(request.loggable_parameters(), sort_keys=True)),
         )
         try:
-            created = self.ensure_resource_group()
+            self.created_group = self.ensure_resource_group()
             self.validate()
             poller = self.start()
         except AzureError as error:
-            raise errors.from_azure_error(error, self.situation()) from error
+            mapped = errors.from_azure_error(error, self.situation())
+            raise self.without_new_group(mapped) from error
+        except errors.AzureRejected as refused:
+            raise self.without_new_group(refused) from None
         except KeyboardInterrupt:
             raise errors.Interrupted(
-                "Interrupted before the deployment started; nothing was deployed."
+                "Interrupted before the deployment started; nothing was deployed"
+                + self.group_left_behind()
+                + "."
             ) from None
 
         try:
@@ -266,7 +318,7 @@ class _Run:
         outputs = output_values(deployment)
         return DeploymentResult(
             resource_group=request.resource_group,
-            resource_group_created=created,
+            resource_group_created=self.created_group,
             deployment_name=request.deployment_name,
             outputs={
                 name: self.redact(value) if isinstance(value, str) else value
@@ -292,6 +344,39 @@ class _Run:
         self.progress.step(f"Created resource group {name} in {self.request.location}.")
         return True
 
+    def without_new_group(self, error: CcmAzureError) -> CcmAzureError:
+        """`error`, after deleting the resource group this run created for nothing.
+
+        Only a refusal (exit 3) promises that nothing is left behind. The delete is
+        started, not waited for: Azure takes minutes to delete a resource group.
+        Whatever goes wrong with it is reported after the refusal, never instead.
+        """
+        if not (self.created_group and isinstance(error, errors.AzureRejected)):
+            return error
+        name = self.request.resource_group
+        try:
+            self.resources.resource_groups.begin_delete(name, polling=False)
+        except Exception as delete_error:
+            LOGGER.info("Could not delete resource group %s: %s", name, delete_error)
+            note = (
+                f" Resource group '{name}', created by this run, could not be deleted "
+                f"({_short_reason(delete_error)}); delete it with `az group delete -n "
+                f"{name} --yes`."
+            )
+        else:
+            LOGGER.info("Deleting resource group %s, created by this run", name)
+            note = f" Resource group '{name}', created by this run, is being deleted."
+        return errors.AzureRejected(error.message + note)
+
+    def group_left_behind(self) -> str:
+        if not self.created_group:
+            return ""
+        name = self.request.resource_group
+        return (
+            f"; resource group '{name}', created by this run, is left (`az group "
+            f"delete -n {name} --yes` deletes it)"
+        )
+
     def validate(self) -> None:
         """Let ARM check the deployment; a 400 raises from `begin_validate` itself."""
         from azure.mgmt.resource.deployments.models import Deployment
@@ -311,7 +396,10 @@ class _Run:
 
         request = self.request
         poller = self.deployments.deployments.begin_create_or_update(
-            request.resource_group, request.deployment_name, Deployment(request.body())
+            request.resource_group,
+            request.deployment_name,
+            Deployment(request.body()),
+            polling=_provisioning_state_polling(self.polling_interval),
         )
         self.started = True
         LOGGER.info("Started deployment %s", request.deployment_name)
@@ -322,10 +410,12 @@ class _Run:
         from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
         name = self.request.deployment_name
-        self.progress.follow(poller, f"Deploying {name}")
+        self.progress.follow(_ArmStatus(poller), f"Deploying {name}")
         try:
             deployment = _as_dict(poller.result())
         except HttpResponseError as error:
+            if poller.status().lower() == "canceled":
+                raise errors.canceled(self.situation()) from error
             # ARM's status endpoint now and then answers 404 DeploymentNotFound for a
             # deployment that goes on; the deployment itself still tells its state.
             if error.status_code != 404 or isinstance(error, ClientAuthenticationError):
@@ -351,7 +441,9 @@ class _Run:
             if state.lower() == "succeeded":
                 self.progress.step(f"Deploying {request.deployment_name}: {state}")
                 return deployment
-            if state.lower() in ("failed", "canceled"):
+            if state.lower() == "canceled":
+                raise errors.canceled(self.situation())
+            if state.lower() == "failed":
                 raise errors.failed(
                     properties.get("error") or {"code": state},
                     self.situation(),
@@ -377,3 +469,76 @@ class _Run:
         except AzureError as error:
             LOGGER.debug("Could not list the deployment operations: %s", error)
             return []
+
+
+def _short_reason(error: Exception) -> str:
+    status = getattr(error, "status_code", None)
+    text = errors.one_line(str(error).splitlines()[0] if str(error) else "").rstrip(".")
+    return f"HTTP {status}" if status else text or type(error).__name__
+
+
+def _unregistered_provider(answer: Any) -> str:
+    """The namespace a MissingSubscriptionRegistration answer names, or ""."""
+    try:
+        error = json.loads(answer.text()).get("error") or {}
+    except (ValueError, TypeError, AttributeError):
+        return ""
+    if not isinstance(error, dict) or error.get("code") != (
+        "MissingSubscriptionRegistration"
+    ):
+        return ""
+    targets = [
+        str(detail.get("target"))
+        for detail in error.get("details") or []
+        if isinstance(detail, dict) and detail.get("target")
+    ]
+    quoted = re.findall(r"'([\w.]+)'", str(error.get("message") or ""))
+    return (targets or quoted or [""])[0]
+
+
+def _provisioning_state_polling(interval: float) -> Any:
+    """azure-mgmt-core's ARM polling that also remembers ARM's first answer.
+
+    Until the first status request returns, azure-core knows the deployment only as
+    "InProgress"; ARM's own provisioning state (usually "Accepted") is in the body of
+    the PUT that started it.
+    """
+    from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+    class ProvisioningStatePolling(ARMPolling):
+        first_state = ""
+
+        def initialize(self, client: Any, initial_response: Any, callback: Any) -> None:
+            self.first_state = _provisioning_state(initial_response.http_response)
+            super().initialize(client, initial_response, callback)
+
+    return ProvisioningStatePolling(interval)
+
+
+def _provisioning_state(response: Any) -> str:
+    """properties.provisioningState of an ARM answer, or "" if it has none."""
+    try:
+        body = json.loads(response.text())
+    except (ValueError, TypeError, AttributeError):
+        return ""
+    properties = body.get("properties") if isinstance(body, dict) else None
+    state = properties.get("provisioningState") if isinstance(properties, dict) else ""
+    return state if isinstance(state, str) else ""
+
+
+class _ArmStatus:
+    """The poller as progress sees it: ARM's state names, not azure-core's."""
+
+    def __init__(self, poller: LROPoller[Any]) -> None:
+        self.poller = poller
+
+    def done(self) -> bool:
+        return self.poller.done()
+
+    def wait(self, timeout: float | None = None) -> None:
+        self.poller.wait(timeout)
+
+    def status(self) -> str:
+        state = self.poller.status()
+        first = getattr(self.poller.polling_method(), "first_state", "")
+        return first if state == "InProgress" and first else state

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,18 @@ import recording
 
 CASSETTES = Path(__file__).resolve().parent.parent / "cassettes" / "deploy"
 CANARY_TOKEN = "CANARY-JOIN-TOKEN-9f27c1"
+# Read when the tests are collected, before `clean_environment` clears the variable:
+# after a recording, the real join token is here, and no cassette may hold it.
+RECORDING_TOKEN = os.environ.get("CCM_JOIN_TOKEN", "")
 INSTALLER_URL = "https://downloads.example.com/ccm/node-agent-4.31.tar.gz"
 # Well-formed ed25519 public key whose 32 key bytes are a hash: no private key exists.
 SSH_PUBLIC_KEY = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC67V9qrHmYfIfbtBEKFpYmOx9y7VxvNnJwNbhGy8drK "
     "operator@ccm-tests"
 )
+NodeArguments = Callable[..., list[str]]
+"""Builds the arguments of `ccm-azure deploy` for a node, plus extra ones."""
+
 AZURE_VARIABLES = (
     "AZURE_SUBSCRIPTION_ID",
     "AZURE_TENANT_ID",
@@ -113,6 +119,34 @@ class FakeCredential:
 
     def close(self) -> None:
         self.closed = True
+
+
+@pytest.fixture
+def node(token_file: Path, ssh_key_file: Path, installer_url: str) -> NodeArguments:
+    """The arguments of a node deployment in eastus, plus `extra`."""
+
+    def arguments(
+        *extra: str,
+        subscription: str = recording.SUBSCRIPTION,
+        token: Path = token_file,
+    ) -> list[str]:
+        return [
+            "--region",
+            "eastus",
+            "--token-file",
+            str(token),
+            "--subscription",
+            subscription,
+            "--ssh-key",
+            str(ssh_key_file),
+            "--installer-url",
+            installer_url,
+            "--label",
+            "env:prod",
+            *extra,
+        ]
+
+    return arguments
 
 
 @pytest.fixture

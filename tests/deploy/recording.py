@@ -14,25 +14,33 @@ and every answer through `scrub_response` before it is written:
 - every secure parameter (declared `secureString`/`secureObject` in the template, or
   named in SECURE_PARAMETERS) keeps its `{"value": ...}` shape with the value
   REDACTED;
-- access, refresh and id tokens in sign-in answers become "redacted".
+- access, refresh and id tokens in sign-in answers become "redacted";
+- the tenant and object ids of the signed-in principal that ARM reports in answer
+  headers (`x-ms-operation-identifier: tenantId=...,objectId=...`) become fakes.
 
 The same request hook also runs on replay before matching, which is harmless: replay
-already uses the placeholder ids.
+already uses the placeholder ids. As a cassette loads, every Retry-After becomes 0:
+azure-core still retries and polls as the header tells it, but without sleeping.
+
+`cassette_leaks` is the sweep that proves the scrubbing worked: the tests run it on
+every cassette in the repository.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 TENANT = "11111111-1111-1111-1111-111111111111"
 CLIENT = "22222222-2222-2222-2222-222222222222"
+PRINCIPAL = "33333333-3333-3333-3333-333333333333"
 CLIENT_SECRET = "fake-client-secret"  # the fake one replay uses
 REDACTED = "REDACTED"
 REDACTED_TOKEN = "redacted"
@@ -71,6 +79,8 @@ DROPPED_RESPONSE_HEADERS = (
 
 _GUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _SUBSCRIPTION_PATH = re.compile(f"(/subscriptions/){_GUID}", re.IGNORECASE)
+_PRINCIPAL_IDS = re.compile(f"\\b(tenantId|objectId)=({_GUID})", re.IGNORECASE)
+_FAKE_PRINCIPAL_IDS = {"tenantid": TENANT, "objectid": PRINCIPAL}
 
 
 def _real_ids(environ: Mapping[str, str]) -> dict[str, str]:
@@ -173,6 +183,14 @@ def scrub_token_answer(document: Any) -> Any:
     return document
 
 
+def replace_principal_ids(text: str) -> str:
+    """`text` with each `tenantId=GUID` and `objectId=GUID` given a fake GUID."""
+    return _PRINCIPAL_IDS.sub(
+        lambda match: f"{match.group(1)}={_FAKE_PRINCIPAL_IDS[match.group(1).lower()]}",
+        text,
+    )
+
+
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     """vcrpy `before_record_response`: ids, tokens and volatile headers out."""
     headers = response.get("headers") or {}
@@ -180,7 +198,10 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         if name.lower() in DROPPED_RESPONSE_HEADERS:
             del headers[name]
         else:
-            headers[name] = [replace_ids(str(value)) for value in headers[name]]
+            headers[name] = [
+                replace_principal_ids(replace_ids(str(value)))
+                for value in headers[name]
+            ]
     body = response.get("body") or {}
     text = _text(body.get("string"))
     if text:
@@ -190,12 +211,19 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     return response
 
 
-def without_retry_after(request: Any, response: dict[str, Any]) -> tuple[Any, Any]:
-    """vcrpy `after_load_interaction`: replayed answers never make a poller sleep."""
+RETRY_AFTER_HEADERS = ("retry-after", "retry-after-ms", "x-ms-retry-after-ms")
+
+
+def zero_retry_after(request: Any, response: dict[str, Any]) -> tuple[Any, Any]:
+    """vcrpy `after_load_interaction`: replayed answers never make anything sleep.
+
+    The header stays, with the value 0, because its presence matters: azure-core
+    retries any refused request that carries one, whatever its method.
+    """
     headers = response.get("headers") or {}
     for name in list(headers):
-        if name.lower() in ("retry-after", "retry-after-ms", "x-ms-retry-after-ms"):
-            del headers[name]
+        if name.lower() in RETRY_AFTER_HEADERS:
+            headers[name] = ["0"]
     return request, response
 
 
@@ -205,8 +233,104 @@ def vcr_config() -> dict[str, Any]:
         "filter_headers": list(DROPPED_REQUEST_HEADERS),
         "before_record_request": scrub_request,
         "before_record_response": scrub_response,
-        "after_load_interaction": without_retry_after,
+        "after_load_interaction": zero_retry_after,
         "decode_compressed_response": True,
         "match_on": ("method", "scheme", "host", "port", "path", "query"),
         "allow_playback_repeats": False,
     }
+
+
+# --- the sweep ------------------------------------------------------------------------
+
+
+def cassette_leaks(text: str, secrets: Iterable[str]) -> list[str]:
+    """What a cassette's YAML `text` holds that recording should have scrubbed.
+
+    Each secret is looked for as written and in base64, in the file and in every
+    request and answer it parses into; secure deployment parameters, form secrets
+    and tokens in sign-in answers must hold their placeholders; no request may keep
+    an Authorization header. An empty list means the cassette is clean.
+    """
+    from vcr.serializers import yamlserializer
+
+    forms = {form for secret in secrets if secret for form in _forms(secret)}
+    found: list[str] = []
+    for form in sorted(forms):
+        if form in text:
+            found.append(f"a secret is written in the file: {form[:6]}...")
+    for number, interaction in enumerate(
+        yamlserializer.deserialize(text)["interactions"]
+    ):
+        request, response = interaction["request"], interaction["response"]
+        where = f"interaction {number} ({request['method']} {request['uri']})"
+        strings = [request["uri"], _text(request.get("body")) or ""]
+        strings += [_text((response.get("body") or {}).get("string")) or ""]
+        for headers in (request.get("headers") or {}, response.get("headers") or {}):
+            strings += [str(value) for values in headers.values() for value in values]
+        for form in sorted(forms):
+            if any(form in string for string in strings):
+                found.append(f"{where}: holds a secret ({form[:6]}...)")
+        if any(
+            name.lower() == "authorization" for name in request.get("headers") or {}
+        ):
+            found.append(f"{where}: the request keeps its Authorization header")
+        found += [f"{where}: {leak}" for leak in _request_body_leaks(request)]
+        body = _text((response.get("body") or {}).get("string"))
+        found += [f"{where}: {leak}" for leak in _token_leaks(_json(body))]
+    return found
+
+
+def _forms(secret: str) -> set[str]:
+    return {secret, base64.b64encode(secret.encode()).decode()}
+
+
+def _json(text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _request_body_leaks(request: Mapping[str, Any]) -> list[str]:
+    """Secure parameters and form secrets of a request body not at their placeholder."""
+    text = _text(request.get("body"))
+    if not text:
+        return []
+    document = _json(text)
+    if document is None:
+        fields = parse_qsl(text, keep_blank_values=True)
+        return [
+            f"form field {key} is not {REDACTED}"
+            for key, value in fields
+            if key in SECRET_FORM_FIELDS and value != REDACTED
+        ]
+    parameters = ((document or {}).get("properties") or {}).get("parameters") or {}
+    declared = ((document.get("properties") or {}).get("template") or {}).get(
+        "parameters"
+    ) or {}
+    secure = set(SECURE_PARAMETERS) | {
+        name
+        for name, spec in declared.items()
+        if isinstance(spec, dict) and str(spec.get("type", "")).lower() in SECURE_TYPES
+    }
+    return [
+        f'secure parameter {name} is not {{"value": "{REDACTED}"}}'
+        for name in sorted(secure & set(parameters))
+        if parameters[name] != {"value": REDACTED}
+    ]
+
+
+def _token_leaks(document: Any) -> list[str]:
+    """Token fields anywhere in an answer body that do not hold the placeholder."""
+    leaks: list[str] = []
+    if isinstance(document, dict):
+        for key, value in document.items():
+            if key in TOKEN_FIELDS and value != REDACTED_TOKEN:
+                leaks.append(f"answer field {key} is not {REDACTED_TOKEN!r}")
+            leaks += _token_leaks(value)
+    elif isinstance(document, list):
+        for item in document:
+            leaks += _token_leaks(item)
+    return leaks

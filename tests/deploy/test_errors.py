@@ -222,3 +222,114 @@ def test_an_unreachable_azure_is_azure_unavailable() -> None:
     assert mapped.exit_code == ExitCode.AZURE_UNAVAILABLE
     assert "HTTPS_PROXY" in str(mapped)
     assert "\n" not in str(mapped)
+
+
+# --- errors without inner details -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (
+            "AuthorizationFailed",
+            "The client 'x' with object id 'y' does not have authorization to perform "
+            "action 'Microsoft.Resources/deployments/validate/action'.",
+        ),
+        (
+            "RequestDisallowedByPolicy",
+            "Resource 'ccm-node' was disallowed by policy. Policy identifiers: "
+            "'Allowed virtual machine size SKUs'.",
+        ),
+    ],
+)
+def test_the_outer_message_stays_when_there_are_no_inner_errors(
+    code: str, message: str
+) -> None:
+    line = str(errors.rejected({"code": code, "message": message}, SITUATION))
+
+    assert f"({code}): {message.rstrip('.')}" in line
+
+
+def test_advice_names_the_real_resource_group_and_deployment() -> None:
+    body = {"code": "DeploymentActive", "message": "Still active."}
+
+    line = str(errors.rejected(body, SITUATION))
+
+    assert (
+        "`az deployment group wait --created -g ccm-node-eastus -n "
+        "ccm-azure-ccm-node`" in line
+    )
+    assert "RESOURCE_GROUP" not in line
+
+
+class _EmptyResponse(_Response):
+    def __init__(self, status: int, reason: str, text: str = "") -> None:
+        super().__init__(status, {})
+        self.reason = reason
+        self._body = text
+
+
+@pytest.mark.parametrize(
+    ("status", "reason", "text", "kind", "expected"),
+    [
+        (403, "Forbidden", "", errors.AzureRejected, "has no permission on"),
+        (429, "Too Many Requests", "", errors.AzureUnavailable, "throttled"),
+        (500, "Internal Server Error", "", errors.AzureUnavailable, "unavailable"),
+        (
+            502,
+            "Bad Gateway",
+            "<html>502</html>",
+            errors.AzureUnavailable,
+            "unavailable",
+        ),
+        (503, "Service Unavailable", "", errors.AzureUnavailable, "unavailable"),
+        (405, "Method Not Allowed", "", errors.AzureRejected, "without saying why"),
+    ],
+)
+def test_a_status_without_a_body_still_says_what_happened(
+    status: int, reason: str, text: str, kind: type, expected: str
+) -> None:
+    from azure.core.exceptions import HttpResponseError
+
+    error = HttpResponseError(response=_EmptyResponse(status, reason, text))
+
+    mapped = errors.from_azure_error(error, SITUATION)
+
+    assert isinstance(mapped, kind)
+    assert expected in str(mapped)
+    assert f"HTTP {status} {reason}" in str(mapped)
+    assert "invalid status" not in str(mapped)
+    assert "<html>" not in str(mapped)
+
+
+def test_a_403_after_the_start_is_a_failed_deployment() -> None:
+    from azure.core.exceptions import HttpResponseError
+
+    situation = errors.Situation("rg", "d", started=True)
+    error = HttpResponseError(response=_EmptyResponse(403, "Forbidden"))
+
+    mapped = errors.from_azure_error(error, situation)
+
+    assert mapped.exit_code == ExitCode.DEPLOYMENT_FAILED
+    assert "Contributor role" in str(mapped)
+
+
+def test_a_canceled_deployment_is_exit_4_and_says_nobody_knows_who() -> None:
+    mapped = errors.canceled(SITUATION)
+
+    assert mapped.exit_code == ExitCode.DEPLOYMENT_FAILED
+    assert "was canceled" in str(mapped)
+    assert "does not say by whom" in str(mapped)
+
+
+def test_a_failed_status_without_an_error_points_at_the_operations() -> None:
+    from azure.core.exceptions import HttpResponseError
+
+    situation = errors.Situation("rg", "d", started=True)
+    error = HttpResponseError(response=_Response(200, {"status": "Failed"}))
+
+    mapped = errors.from_azure_error(error, situation)
+
+    assert mapped.exit_code == ExitCode.DEPLOYMENT_FAILED
+    assert str(mapped).startswith("The deployment 'd' in resource group 'rg' failed.")
+    assert "az deployment operation group list -g rg -n d" in str(mapped)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import re
 import struct
 from pathlib import Path
 
 import pytest
 from conftest import CANARY_TOKEN, SSH_PUBLIC_KEY
 
+from ccm_azure import offer as offer_module
 from ccm_azure.deploy import inputs
 from ccm_azure.errors import UserInputError
 
@@ -54,6 +56,55 @@ def test_missing_token_file(tmp_path: Path) -> None:
         inputs.read_join_token(None, tmp_path / "nope", environ={})
 
 
+def test_a_token_file_path_is_never_quoted(tmp_path: Path) -> None:
+    for path in (Path(CANARY_TOKEN), Path(CANARY_TOKEN * 200), tmp_path):
+        with pytest.raises(UserInputError) as caught:
+            inputs.read_join_token(None, path, environ={})
+        assert CANARY_TOKEN not in str(caught.value)
+        assert "--token-file" in str(caught.value)
+
+
+def test_one_byte_order_mark_leaves_a_token_file(tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    path.write_bytes(b"\xef\xbb\xbf" + CANARY_TOKEN.encode() + b"\r\n")
+
+    assert inputs.read_join_token(None, path, environ={}) == CANARY_TOKEN
+
+
+def test_a_byte_order_mark_outside_a_token_file_is_refused() -> None:
+    token = "\ufeff" + CANARY_TOKEN
+
+    with pytest.raises(UserInputError, match="not printable ASCII"):
+        inputs.read_join_token(token, None, environ={})
+    with pytest.raises(UserInputError, match="not printable ASCII"):
+        inputs.read_join_token(None, None, environ={inputs.TOKEN_ENV: token})
+
+
+def test_the_token_check_is_the_offers_pattern() -> None:
+    pattern = re.compile(offer_module.JOIN_TOKEN_PATTERN)
+    samples = [
+        CANARY_TOKEN,
+        "x" * 16,
+        "x" * 8192,
+        "x" * 15,
+        "x" * 8193,
+        CANARY_TOKEN + "\n",
+        CANARY_TOKEN + "\x00",
+        "\ufeff" + CANARY_TOKEN,
+        CANARY_TOKEN + "\u00e9",
+        "~!\"#$%&'()*+,-./0123456789:;<=>?@[\\]^_`{|}",
+    ]
+    for token in samples:
+        accepted = pattern.fullmatch(token) is not None
+        try:
+            inputs.check_join_token(token, "--token")
+        except UserInputError as error:
+            assert not accepted, token
+            assert token.strip() not in str(error)
+        else:
+            assert accepted, token
+
+
 def test_token_flag_and_file_together_are_refused(tmp_path: Path) -> None:
     with pytest.raises(UserInputError, match="not both"):
         inputs.read_join_token(CANARY_TOKEN, tmp_path / "t", environ={})
@@ -95,6 +146,10 @@ def test_no_token_without_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
         ("CANARY-JOIN TOKEN-9f27c1", "white space"),
         ("CANARY-JOIN-TOKEN-9f27c1\u00a0", "white space"),
         ("short", "characters"),
+        ("\ufeffCANARY-JOIN-TOKEN-9f27c1", "not printable ASCII"),
+        ("CANARY-JOIN-TOKEN-9f27c1\x00", "not printable ASCII"),
+        ("CANARY-JOIN-TOKEN-9f27c1\x1b[0m", "not printable ASCII"),
+        ("CANARY-JOIN-TOKEN-9f27c1\u200b", "not printable ASCII"),
     ],
 )
 def test_bad_tokens_are_refused_without_quoting_them(token: str, reason: str) -> None:
@@ -124,7 +179,14 @@ def test_missing_subscription() -> None:
 
 def test_subscription_name_is_refused() -> None:
     with pytest.raises(UserInputError, match="AZURE_SUBSCRIPTION_ID is not a sub"):
-        inputs.resolve_subscription("", environ={inputs.SUBSCRIPTION_ENV: "Prod"})
+        inputs.resolve_subscription(None, environ={inputs.SUBSCRIPTION_ENV: "Prod"})
+
+
+def test_an_empty_subscription_flag_is_refused_not_defaulted() -> None:
+    environ = {inputs.SUBSCRIPTION_ENV: "00000000-0000-0000-0000-000000000001"}
+
+    with pytest.raises(UserInputError, match="--subscription is empty"):
+        inputs.resolve_subscription("", environ=environ)
 
 
 # --- SSH key ------------------------------------------------------------------------
@@ -239,3 +301,41 @@ def test_good_ssh_sources(prefix: str) -> None:
 def test_bad_ssh_sources(prefix: str) -> None:
     with pytest.raises(UserInputError, match="SSH source"):
         inputs.check_ssh_source(prefix)
+
+
+def test_a_key_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "id_ed25519.pub"
+    path.write_bytes(b"\xef\xbb\xbf" + SSH_PUBLIC_KEY.encode() + b"\n")
+
+    assert inputs.read_ssh_key(path) == SSH_PUBLIC_KEY
+
+
+# --- labels from the command line -----------------------------------------------------
+
+
+def test_the_same_label_twice_is_named_as_given_twice() -> None:
+    with pytest.raises(UserInputError, match="Label key 'env' is given twice"):
+        offer_module.parse_labels(["env:prod", "env:prod"])
+    with pytest.raises(UserInputError, match="Label key 'env' is given twice"):
+        offer_module.parse_labels(["env:prod", "env:test"])
+    with pytest.raises(UserInputError, match="differ only in case"):
+        offer_module.parse_labels(["env:prod", "Env:prod"])
+
+
+@pytest.mark.parametrize(
+    "text", ["env:prod\n", "env:pr\nod", "env:a\tb", "env:\x00", "e\x1bnv:prod"]
+)
+def test_control_characters_in_labels_are_refused(text: str) -> None:
+    with pytest.raises(UserInputError, match="control character") as caught:
+        offer_module.parse_labels([text])
+    assert "\n" not in str(caught.value)
+
+
+def test_the_label_value_pattern_is_applied() -> None:
+    value = re.compile(offer_module.LABEL_VALUE_PATTERN)
+
+    assert value.fullmatch("prod") and not value.fullmatch("prod\n")
+    assert offer_module.parse_labels(["env:pr od", "team:a:b"]) == {
+        "env": "pr od",
+        "team": "a:b",
+    }

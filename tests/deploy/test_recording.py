@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 import recording
+import yaml
 from conftest import CANARY_TOKEN
 from vcr.request import Request
 
@@ -35,7 +38,7 @@ def test_the_vcr_config_uses_these_hooks() -> None:
 
     assert config["before_record_request"] is recording.scrub_request
     assert config["before_record_response"] is recording.scrub_response
-    assert config["after_load_interaction"] is recording.without_retry_after
+    assert config["after_load_interaction"] is recording.zero_retry_after
     assert "authorization" in config["filter_headers"]
     assert config["allow_playback_repeats"] is False
 
@@ -183,9 +186,133 @@ def test_real_ids_are_replaced_wherever_they_appear() -> None:
     )
 
 
-def test_retry_after_is_dropped_when_a_cassette_loads() -> None:
-    response = {"headers": {"Retry-After": ["15"], "Content-Type": ["x"]}}
+def test_retry_after_becomes_zero_when_a_cassette_loads() -> None:
+    response = {
+        "headers": {"Retry-After": ["15"], "x-ms-retry-after-ms": ["900"], "A": ["x"]}
+    }
 
-    _, loaded = recording.without_retry_after(None, response)
+    _, loaded = recording.zero_retry_after(None, response)
 
-    assert loaded["headers"] == {"Content-Type": ["x"]}
+    assert loaded["headers"] == {
+        "Retry-After": ["0"],
+        "x-ms-retry-after-ms": ["0"],
+        "A": ["x"],
+    }
+
+
+REAL_OBJECT = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0"
+
+
+def test_the_principal_leaves_the_operation_identifier_header() -> None:
+    identifier = (
+        f"tenantId={REAL_TENANT},objectId={REAL_OBJECT}/uksouth/"
+        "5d1c0a8e-3b7f-4e2a-9c61-0f4b8d2e7a35"
+    )
+    response = {
+        "status": {"code": 201, "message": "Created"},
+        "headers": {"x-ms-operation-identifier": [identifier]},
+        "body": {"string": b""},
+    }
+
+    scrubbed = recording.scrub_response(response)
+
+    header = scrubbed["headers"]["x-ms-operation-identifier"][0]
+    assert REAL_OBJECT not in header
+    assert REAL_TENANT not in header
+    assert header.startswith(
+        f"tenantId={recording.TENANT},objectId={recording.PRINCIPAL}/uksouth/"
+    )
+
+
+# --- the sweep ------------------------------------------------------------------------
+
+LEAKED_TOKEN = "LEAKED-JOIN-TOKEN-3c9a51"
+
+
+def leaky_cassette() -> str:
+    """A cassette as a careless recording would write it: compact JSON and all."""
+    body = json.dumps(
+        {"properties": {"parameters": {"joinToken": {"value": LEAKED_TOKEN}}}},
+        separators=(",", ":"),
+    )
+    answer = json.dumps({"access_token": "eyJ0eXAi.real.token"}, separators=(",", ":"))
+    echoed = base64.b64encode(LEAKED_TOKEN.encode()).decode()
+    cassette = {
+        "version": 1,
+        "interactions": [
+            {
+                "request": {
+                    "method": "PUT",
+                    "uri": f"{ARM}/subscriptions/x/deployments/d",
+                    "body": body,
+                    "headers": {"Authorization": ["Bearer " + "a" * 40]},
+                },
+                "response": {
+                    "status": {"code": 400, "message": "Bad Request"},
+                    "headers": {},
+                    "body": {"string": f'{{"error":{{"message":"{echoed}"}}}}'},
+                },
+            },
+            {
+                "request": {
+                    "method": "POST",
+                    "uri": "https://login.microsoftonline.com/t/oauth2/v2.0/token",
+                    "body": "client_id=c&client_secret=s3cret&grant_type=x",
+                    "headers": {},
+                },
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {},
+                    "body": {"string": answer},
+                },
+            },
+        ],
+    }
+    return yaml.safe_dump(cassette)
+
+
+def test_the_sweep_finds_every_kind_of_leak(tmp_path: Path) -> None:
+    path = tmp_path / "leaky.yaml"
+    path.write_text(leaky_cassette())
+
+    leaks = recording.cassette_leaks(path.read_text(), [LEAKED_TOKEN])
+
+    text = "\n".join(leaks)
+    assert "holds a secret (LEAKED" in text  # the token in a compact JSON body
+    assert "holds a secret (TEVBS0" in text  # and in base64, in the answer
+    assert "secure parameter joinToken is not" in text
+    assert "keeps its Authorization header" in text
+    assert "form field client_secret is not REDACTED" in text
+    assert "answer field access_token is not 'redacted'" in text
+
+
+def test_the_sweep_passes_a_scrubbed_cassette(tmp_path: Path) -> None:
+    request = Request(
+        "PUT",
+        f"{ARM}/x",
+        json.dumps(deployment_body(), separators=(",", ":")).encode(),
+        {"Content-Type": "application/json", "Authorization": "Bearer " + "a" * 40},
+    )
+    scrubbed = recording.scrub_request(request)
+    cassette = {
+        "version": 1,
+        "interactions": [
+            {
+                "request": {
+                    "method": "PUT",
+                    "uri": scrubbed.uri,
+                    "body": scrubbed.body,
+                    "headers": {k: [v] for k, v in scrubbed.headers.items()},
+                },
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {},
+                    "body": {"string": ""},
+                },
+            }
+        ],
+    }
+
+    leaks = recording.cassette_leaks(yaml.safe_dump(cassette), [CANARY_TOKEN])
+
+    assert leaks == []

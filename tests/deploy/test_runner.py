@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 from typing import Any
 
@@ -10,6 +11,7 @@ import recording
 from conftest import CANARY_TOKEN, FakeCredential
 from rich.console import Console
 
+from ccm_azure import logs
 from ccm_azure.deploy import DeploymentRequest, run_deployment, runner
 from ccm_azure.deploy.errors import Interrupted
 from ccm_azure.deploy.progress import Progress
@@ -188,3 +190,42 @@ def test_default_progress_writes_to_stderr(capsys: pytest.CaptureFixture[str]) -
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err == "Created resource group x.\n"
+
+
+def test_redactor_also_replaces_a_secret_in_base64() -> None:
+    encoded = base64.b64encode(CANARY_TOKEN.encode()).decode()
+    redact = redactor([CANARY_TOKEN])
+
+    text = redact(f"bash install-node-agent.sh --join-token-b64 {encoded} --x")
+
+    assert encoded not in text
+    assert text == "bash install-node-agent.sh --join-token-b64 [secure] --x"
+
+
+def test_registered_secrets_are_redacted_in_base64_too() -> None:
+    secret = "ANOTHER-CANARY-TOKEN-51d0"
+    encoded = base64.b64encode(secret.encode()).decode()
+
+    logs.register_secret(secret)
+
+    assert logs.RedactingFilter.redact(f"a {secret} b {encoded}") == (
+        f"a {logs.REDACTED} b {logs.REDACTED}"
+    )
+
+
+class _LateDonePoller(_FakePoller):
+    """A poller whose final state shows before done() says so, as azure-core's can."""
+
+    def done(self) -> bool:
+        return self.states[0] == "done"
+
+    def status(self) -> str:
+        return "Failed" if self.done() else self.states[0]
+
+
+def test_plain_progress_never_shows_a_final_state_before_the_end() -> None:
+    progress, stream = quiet_progress()
+
+    progress.follow(_LateDonePoller(["Running", "Failed", "done"]), "D")
+
+    assert stream.getvalue().splitlines() == ["D: Running"]

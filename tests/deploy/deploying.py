@@ -1,0 +1,101 @@
+"""Running `ccm-azure deploy` in process, as a user would, and what tests check."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any
+from unittest import mock
+
+import pytest
+from click.testing import CliRunner
+from conftest import CANARY_TOKEN
+
+from ccm_azure import cli, logs
+from ccm_azure.deploy.command import DeploySettings
+from ccm_azure.errors import ExitCode
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+    exception: BaseException | None = None
+
+
+def run(
+    arguments: Sequence[str],
+    credential: Any = None,
+    polling_interval: float = 0,
+    *,
+    factory: Callable[[], Any] | None = None,
+    debug: bool = False,
+    verbose: bool = False,
+) -> Outcome:
+    """`ccm-azure [--debug] [--verbose] deploy ARGUMENTS`, signed in with `credential`.
+
+    No credential means the real credential chain. Nothing waits: status polls and
+    retries of throttled or failed requests go out at once.
+    """
+    if factory is None and credential is not None:
+        factory = lambda: credential  # noqa: E731
+    settings = DeploySettings(
+        credential_factory=factory,
+        polling_interval=polling_interval,
+        retry_backoff=0,
+    )
+    group = cli.main_group
+    with_settings = functools.partial(type(group).main, group, obj=settings)
+    root = logging.getLogger()
+    names = [*logs.LIBRARY_LOGGERS, "azure.identity"]
+    loggers = [root, *(logging.getLogger(name) for name in names)]
+    handlers, levels = root.handlers[:], [logger.level for logger in loggers]
+    exception: BaseException | None = None
+    try:
+        with (
+            CliRunner().isolation() as (stdout, stderr, _),
+            mock.patch.object(group, "main", with_settings),
+        ):
+            try:
+                flags = ["--debug"] * debug + ["--verbose"] * verbose
+                code = cli.main([*flags, "deploy", *arguments])
+            except SystemExit as exit:
+                code = exit.code
+            except Exception as error:  # a bug: let the test show it
+                exception, code = error, -1
+            return Outcome(
+                int(code or 0),
+                stdout.getvalue().decode(),
+                stderr.getvalue().decode(),
+                exception,
+            )
+    finally:
+        # The CLI configures logging for the process; give pytest its own back.
+        root.handlers[:] = handlers
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def assert_no_canary(result: Outcome, caplog: pytest.LogCaptureFixture) -> None:
+    # caplog.text holds each record as it was logged, before the CLI's redaction.
+    assert caplog.records, "nothing was logged: the capture is not working"
+    assert CANARY_TOKEN not in result.stdout
+    assert CANARY_TOKEN not in result.stderr
+    assert CANARY_TOKEN not in caplog.text
+
+
+def assert_one_line_error(result: Outcome, code: ExitCode) -> str:
+    assert result.exception is None, result.exception
+    assert result.exit_code == code, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("ccm-azure: error: ")
+    assert "Traceback" not in result.stderr
+    return lines[-1]
+
+
+def interactions(cassette: Any) -> list[str]:
+    return [f"{request.method} {request.path}" for request in cassette.requests]
