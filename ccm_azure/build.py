@@ -16,8 +16,9 @@ from ccm_azure import validate
 from ccm_azure.errors import CheckFailed
 from ccm_azure.offer import Offer, load_offer
 from ccm_azure.render import MAIN_TEMPLATE, UI_DEFINITION, RenderedOffer, render_offer
-from ccm_azure.validate import Finding, Package, Settings, Severity
+from ccm_azure.validate import Finding, Package, Severity
 from ccm_azure.validate.files import document
+from ccm_azure.validate.run import settings
 
 LOGGER = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ def check_rendered(offer: Offer, rendered: RenderedOffer) -> list[Finding]:
             for name in (MAIN_TEMPLATE, UI_DEFINITION)
         ]
     )
-    findings = validate.check(package, Settings(offer=offer))
+    # The same settings as `ccm-azure validate`: the shipped apiVersion table, today.
+    findings = validate.check(package, settings(offer=offer))
     LOGGER.info(
         "Ran %d rules on the rendered offer: %d findings",
         len(validate.RULES),

@@ -142,6 +142,120 @@ def package(
     _notices(offer)
 
 
+_FORMATS = ("text", "json", "sarif", "junit")  # ccm_azure.validate.report.FORMATS
+_SEVERITIES = ("error", "warning", "note")
+
+
+@main_group.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output_format",
+    type=click.Choice(_FORMATS),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "--output-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to FILE instead of stdout (stdout gets a summary line).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(_SEVERITIES),
+    default="error",
+    show_default=True,
+    help="Exit with 1 when a finding of this severity or higher remains.",
+)
+@click.option(
+    "--as-of",
+    metavar="YYYY-MM-DD",
+    help="Judge apiVersion ages on this day (default: today).",
+)
+@click.option(
+    "--api-versions",
+    "api_versions_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Table of resource types and apiVersions (default: the one shipped).",
+)
+@click.option(
+    "--main-template",
+    metavar="NAME",
+    help="File name of the main template (default: mainTemplate.json, "
+    "azuredeploy.json or prereq.azuredeploy.json).",
+)
+@click.option(
+    "--rule",
+    "only_rules",
+    multiple=True,
+    metavar="ID",
+    help="Run only this rule (id or arm-ttk name; repeatable).",
+)
+@click.option(
+    "--skip-rule",
+    "skip_rules",
+    multiple=True,
+    metavar="ID",
+    help="Do not run this rule (id or arm-ttk name; repeatable).",
+)
+@click.option(
+    "--suppressions",
+    "suppressions_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="TOML file of suppressed findings (default: "
+    ".ccm-azure-suppressions.toml here, if present).",
+)
+@click.option("--list-rules", is_flag=True, help="List the rules and exit.")
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    output_format: str,
+    output_file: Path | None,
+    fail_on: str,
+    as_of: str | None,
+    api_versions_file: Path | None,
+    main_template: str | None,
+    only_rules: tuple[str, ...],
+    skip_rules: tuple[str, ...],
+    suppressions_file: Path | None,
+    list_rules: bool,
+) -> None:
+    """Check templates, forms and Marketplace zips the way certification does.
+
+    PATH is a template or createUiDefinition file, a folder, or a Marketplace zip.
+    Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
+    2 the files could not be checked.
+    """
+    from ccm_azure.validate import report
+    from ccm_azure.validate import run as run_module
+    from ccm_azure.validate.findings import Severity
+
+    if list_rules:
+        click.echo(run_module.rule_table(), nl=False)
+        return
+    request = run_module.Request(
+        paths=paths,
+        fail_on=Severity(fail_on),
+        as_of=run_module.parse_date(as_of) if as_of else None,
+        api_versions_file=api_versions_file,
+        main_template=main_template,
+        only=only_rules,
+        skip=skip_rules,
+        suppressions_file=suppressions_file,
+    )
+    validation = run_module.validate(request)
+    text = report.render(validation, output_format)
+    if output_file is None:
+        click.echo(text, nl=False)
+    else:
+        run_module.write_report(output_file, text)
+        click.echo(report.summary(validation))
+    ctx.exit(int(validation.exit_code))
+
+
 def _notices(offer: Any) -> None:
     from ccm_azure import build as build_module
 
