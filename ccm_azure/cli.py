@@ -26,6 +26,11 @@ _LAZY_COMMANDS = {
         "deploy",
         "Deploy an SGX node VM that enrols in CCM with a join token.",
     ),
+    "api-versions": (
+        "ccm_azure.validate.refresh",
+        "api_versions_command",
+        "Write the apiVersion table of a subscription, for validate.",
+    ),
 }
 
 
