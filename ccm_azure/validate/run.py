@@ -37,15 +37,6 @@ SUPPRESSIONS_FILE = ".ccm-azure-suppressions.toml"
 """Read from the current directory when no --suppressions file is given."""
 
 
-def shipped_api_versions() -> ApiVersions | None:
-    """The apiVersion table shipped in the package, or None while there is none."""
-    try:
-        return api_versions.shipped()
-    except FileNotFoundError:
-        LOGGER.info("No apiVersion table is shipped; the apiVersion rules are skipped")
-        return None
-
-
 def settings(
     *,
     as_of: datetime.date | None = None,
@@ -56,10 +47,9 @@ def settings(
     table = (
         ApiVersions.from_file(api_versions_file)
         if api_versions_file is not None
-        else shipped_api_versions()
+        else api_versions.shipped()
     )
-    if table is not None:
-        LOGGER.info("apiVersions from %s", table.source)
+    LOGGER.info("apiVersions from %s", table.source)
     return Settings(
         as_of=as_of or datetime.date.today(), api_versions=table, offer=offer
     )
