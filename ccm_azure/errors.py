@@ -20,6 +20,7 @@ class ExitCode(enum.IntEnum):
     DEPLOYMENT_FAILED = 4  # the deployment started and then failed in Azure
     AUTHENTICATION = 5  # no credential could get a token for Azure
     AZURE_UNAVAILABLE = 6  # Azure could not be reached or kept failing
+    NOT_AVAILABLE = 7  # the size or its vCPU quota is not there for this subscription
     INTERRUPTED = 130  # Ctrl-C
 
 

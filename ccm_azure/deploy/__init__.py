@@ -13,12 +13,15 @@ Errors, each a `ccm_azure.errors.CcmAzureError` with its exit code::
     SignInFailed       no credential got a token, Azure refused it, or an AZURE_*
                        sign-in setting is unusable (5)
     AzureUnavailable   Azure could not be reached, or kept throttling or failing (6)
+    CapacityUnavailable  the size is not offered to the subscription in that region,
+                       or its vCPU quota is short (7)
     Interrupted        Ctrl-C (130)
 """
 
 from ccm_azure.deploy.errors import (
     AzureRejected,
     AzureUnavailable,
+    CapacityUnavailable,
     DeploymentFailed,
     Interrupted,
     SignInFailed,
@@ -28,6 +31,7 @@ from ccm_azure.deploy.runner import DeploymentRequest, DeploymentResult, run_dep
 __all__ = [
     "AzureRejected",
     "AzureUnavailable",
+    "CapacityUnavailable",
     "DeploymentFailed",
     "DeploymentRequest",
     "DeploymentResult",

@@ -21,12 +21,8 @@ import click
 from ccm_azure import logs
 from ccm_azure import offer as offer_module
 from ccm_azure.deploy import inputs
-from ccm_azure.deploy.runner import (
-    DEFAULT_POLLING_INTERVAL,
-    DEFAULT_RETRY_BACKOFF,
-    DeploymentRequest,
-    DeploymentResult,
-)
+from ccm_azure.deploy.clients import DEFAULT_POLLING_INTERVAL, DEFAULT_RETRY_BACKOFF
+from ccm_azure.deploy.runner import DeploymentRequest, DeploymentResult
 from ccm_azure.errors import UserInputError
 from ccm_azure.offer import TemplateParameter
 
@@ -35,7 +31,10 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 
-RESOURCE_GROUP_TAGS: Mapping[str, str] = {"created-by": "ccm-azure"}
+CREATED_BY_TAG = ("created-by", "ccm-azure")
+DEPLOYMENT_TAG = "ccm-azure-deployment"
+"""Tags of a resource group that `deploy` created: `delete` removes such a group
+whole when the deployment it names is the only one in it."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -216,6 +215,7 @@ def _prepare(choices: _Choices) -> DeploymentRequest:
         click.echo(f"warning: {offer_module.EPID_WARNING}", err=True)
 
     template = render_offer(offer).main_template
+    deployment_name = inputs.deployment_name(vm_name)
     p = TemplateParameter
     parameters: dict[str, Any] = {
         p.LOCATION: region,
@@ -235,11 +235,11 @@ def _prepare(choices: _Choices) -> DeploymentRequest:
         subscription_id=subscription,
         resource_group=resource_group,
         location=region,
-        deployment_name=inputs.deployment_name(vm_name),
+        deployment_name=deployment_name,
         template=template,
         parameters=parameters,
         secure_parameters=TemplateParameter.SECURE,
-        resource_group_tags=RESOURCE_GROUP_TAGS,
+        resource_group_tags=dict([CREATED_BY_TAG, (DEPLOYMENT_TAG, deployment_name)]),
     )
 
 

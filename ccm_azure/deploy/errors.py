@@ -45,6 +45,14 @@ class AzureUnavailable(CcmAzureError):
     exit_code = ExitCode.AZURE_UNAVAILABLE
 
 
+class CapacityUnavailable(CcmAzureError):
+    """The size cannot run in that region for this subscription: not offered to it,
+    restricted, out of capacity, or short of vCPU quota. Another region or size, or a
+    quota request, is the way out; running the same command again is not."""
+
+    exit_code = ExitCode.NOT_AVAILABLE
+
+
 class Interrupted(CcmAzureError):
     """The user pressed Ctrl-C."""
 

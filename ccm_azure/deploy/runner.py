@@ -24,8 +24,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ccm_azure import __version__
-from ccm_azure.deploy import errors
+from ccm_azure.deploy import clients, errors
+from ccm_azure.deploy.clients import DEFAULT_POLLING_INTERVAL, DEFAULT_RETRY_BACKOFF
 from ccm_azure.deploy.credentials import close_credential, default_credential
 from ccm_azure.errors import CcmAzureError
 
@@ -42,12 +42,6 @@ LOGGER = logging.getLogger(__name__)
 
 SECURE_TYPES = frozenset({"securestring", "secureobject"})
 REDACTED = "[secure]"
-DEFAULT_POLLING_INTERVAL = 5.0
-"""Seconds between status requests when Azure sends no Retry-After."""
-DEFAULT_RETRY_BACKOFF = 0.8
-"""azure-core's backoff factor: a request that was throttled or failed with a 5xx
-status is sent again at once, then after 1.6 s, 3.2 s and so on, unless Azure says
-how long to wait with Retry-After."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,23 +211,19 @@ class _Run:
         retry_backoff: float,
         progress: Progress,
     ) -> None:
-        from azure.mgmt.resource.deployments import DeploymentsMgmtClient
-        from azure.mgmt.resource.resources import ResourceManagementClient
-
-        options: dict[str, Any] = {
-            "polling_interval": polling_interval,
-            "retry_backoff_factor": retry_backoff,
-            "user_agent": f"ccm-azure/{__version__}",
-            "raw_response_hook": self.read_answer,
-        }
+        options = clients.ClientOptions(
+            polling_interval=polling_interval,
+            retry_backoff=retry_backoff,
+            raw_response_hook=self.read_answer,
+        )
         self.request = request
         self.progress = progress
         self.polling_interval = polling_interval
-        self.resources: ResourceManagementClient = ResourceManagementClient(
-            credential, request.subscription_id, **options
+        self.resources: ResourceManagementClient = clients.resource_client(
+            credential, request.subscription_id, options
         )
-        self.deployments: DeploymentsMgmtClient = DeploymentsMgmtClient(
-            credential, request.subscription_id, **options
+        self.deployments: DeploymentsMgmtClient = clients.deployments_client(
+            credential, request.subscription_id, options
         )
         self.redact = redactor(_secret_values(request))
         self.started = False

@@ -171,7 +171,7 @@ def recording_credential(replaying: bool, fake_credential: FakeCredential) -> An
 @pytest.fixture
 def polling_interval(replaying: bool) -> float:
     """No waiting on replay; the runner's default pace against real Azure."""
-    from ccm_azure.deploy.runner import DEFAULT_POLLING_INTERVAL
+    from ccm_azure.deploy.clients import DEFAULT_POLLING_INTERVAL
 
     return 0 if replaying else DEFAULT_POLLING_INTERVAL
 
