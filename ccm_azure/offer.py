@@ -47,6 +47,9 @@ SIZE_FAMILIES: Mapping[str, str] = {
 }
 """The compute quota family each SGX size is counted against."""
 
+MAX_NODES = 10
+"""Most nodes one deployment (one region) takes."""
+
 AGENT_PORT = 9092
 """The node agent listens here; the template never lets anything outside the VM in."""
 
@@ -672,6 +675,7 @@ class TemplateParameter:
 
     LOCATION = "location"
     VM_NAME = "vmName"
+    NODE_COUNT = "nodeCount"
     VM_SIZE = "vmSize"
     OS_IMAGE = "osImage"
     OS_DISK_SIZE_GB = "osDiskSizeGB"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,12 +23,13 @@ from ccm_azure import logs
 from ccm_azure import offer as offer_module
 from ccm_azure.deploy import inputs
 from ccm_azure.deploy.clients import DEFAULT_POLLING_INTERVAL, DEFAULT_RETRY_BACKOFF
-from ccm_azure.deploy.runner import DeploymentRequest, DeploymentResult
+from ccm_azure.deploy.runner import Change, DeploymentRequest, DeploymentResult
 from ccm_azure.errors import UserInputError
 from ccm_azure.offer import TemplateParameter
 
 if TYPE_CHECKING:
     from ccm_azure.deploy.credentials import CredentialFactory
+    from ccm_azure.deploy.progress import Progress
 
 LOGGER = logging.getLogger(__name__)
 
@@ -54,7 +56,10 @@ class DeploySettings:
 class _Choices:
     """The command's options, as click parsed them."""
 
-    region: str
+    regions: tuple[str, ...]
+    count: int
+    what_if: bool
+    no_wait: bool
     token: str | None
     token_file: Path | None
     resource_group: str | None
@@ -79,9 +84,31 @@ class _Choices:
     "--region",
     "-l",
     "--location",
-    "region",
+    "regions",
     required=True,
-    help="Azure region of the node, e.g. eastus.",
+    multiple=True,
+    metavar="REGION[:COUNT]",
+    help="Azure region of the nodes, e.g. eastus; repeat it to deploy to several "
+    "regions side by side, and add :COUNT to give a region its own number of nodes.",
+)
+@click.option(
+    "--count",
+    type=click.IntRange(1, offer_module.MAX_NODES),
+    default=1,
+    show_default=True,
+    help="Nodes to deploy in each region, in one deployment; more than one are "
+    "named NAME-1, NAME-2, ...",
+)
+@click.option(
+    "--what-if",
+    is_flag=True,
+    help="Check the subscription and show what would be created, then stop.",
+)
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Return once Azure has accepted the deployment; follow it with "
+    "`ccm-azure status`.",
 )
 @click.option(
     "--token",
@@ -174,22 +201,41 @@ class _Choices:
 )
 @click.pass_context
 def deploy(ctx: click.Context, /, **options: Any) -> None:
-    """Deploy an Intel SGX VM in Azure that runs the CCM node agent and enrols it."""
+    """Deploy Intel SGX VMs in Azure that run the CCM node agent and enrol it."""
     choices = _Choices(**options)
     settings = ctx.find_object(DeploySettings) or DeploySettings()
-    request = _prepare(choices)
-    result = _run(request, settings)
-    click.echo(format_outputs(result.outputs, choices.output))
+    requests = _prepare(choices)
+    if choices.what_if:
+        for request in requests:
+            changes = _what_if(request, settings, prefix=len(requests) > 1)
+            click.echo(format_changes(request, changes, choices.output))
+        return
+    if len(requests) == 1:
+        result = _run(requests[0], settings, wait=not choices.no_wait)
+        if result.state == "Succeeded":
+            click.echo(format_outputs(result.outputs, choices.output))
+        else:
+            click.echo(format_accepted([result], choices.output))
+        return
+    from ccm_azure.deploy import fleet
+
+    outcomes = fleet.deploy_regions(
+        requests,
+        lambda request, **kw: _run(request, settings, **kw),
+        wait=not choices.no_wait,
+    )
+    click.echo(fleet.format_summary(outcomes, choices.output))
+    fleet.raise_for_failures(outcomes)
 
 
-def _prepare(choices: _Choices) -> DeploymentRequest:
-    """Check every input and build the deployment; no request is made here."""
+def _prepare(choices: _Choices) -> list[DeploymentRequest]:
+    """Check every input and build one deployment per region; no request is made."""
     from ccm_azure.render import render_offer
 
     _refuse_empty(choices)
     _refuse_contradictions(choices)
     offer = _offer(choices)
-    region = offer.check_region(choices.region)
+    regions = _regions(offer, choices)
     size = offer.check_size(_or_default(choices.size, offer.default_size))
     image = offer.check_image(_or_default(choices.os_key, offer.default_image.key))
     attestation = offer.check_attestation(
@@ -201,9 +247,12 @@ def _prepare(choices: _Choices) -> DeploymentRequest:
     admin_username = offer.check_admin_username(
         _or_default(choices.admin_username, offer.admin_username)
     )
-    resource_group = inputs.check_resource_group(
-        _or_default(choices.resource_group, inputs.default_resource_group(region))
-    )
+    groups = [
+        inputs.check_resource_group(
+            _or_default(choices.resource_group, inputs.default_resource_group(region))
+        )
+        for region, _ in regions
+    ]
     ssh_source = inputs.check_ssh_source(choices.ssh_source)
     subscription = inputs.resolve_subscription(choices.subscription)
 
@@ -217,8 +266,7 @@ def _prepare(choices: _Choices) -> DeploymentRequest:
     template = render_offer(offer).main_template
     deployment_name = inputs.deployment_name(vm_name)
     p = TemplateParameter
-    parameters: dict[str, Any] = {
-        p.LOCATION: region,
+    common: dict[str, Any] = {
         p.VM_NAME: vm_name,
         p.VM_SIZE: size,
         p.OS_IMAGE: image.key,
@@ -231,16 +279,58 @@ def _prepare(choices: _Choices) -> DeploymentRequest:
         p.PUBLIC_IP_NEW_OR_NONE: "new" if choices.public_ip else "none",
         p.NODE_LABELS: [{"key": k, "value": v} for k, v in labels.items()],
     }
-    return DeploymentRequest(
-        subscription_id=subscription,
-        resource_group=resource_group,
-        location=region,
-        deployment_name=deployment_name,
-        template=template,
-        parameters=parameters,
-        secure_parameters=TemplateParameter.SECURE,
-        resource_group_tags=dict([CREATED_BY_TAG, (DEPLOYMENT_TAG, deployment_name)]),
-    )
+    return [
+        DeploymentRequest(
+            subscription_id=subscription,
+            resource_group=group,
+            location=region,
+            deployment_name=deployment_name,
+            template=template,
+            parameters={p.LOCATION: region, p.NODE_COUNT: count, **common},
+            secure_parameters=TemplateParameter.SECURE,
+            resource_group_tags=dict(
+                [CREATED_BY_TAG, (DEPLOYMENT_TAG, deployment_name)]
+            ),
+            vm_size=size,
+            vm_names=inputs.node_names(vm_name, count),
+        )
+        for (region, count), group in zip(regions, groups, strict=True)
+    ]
+
+
+def _regions(offer: offer_module.Offer, choices: _Choices) -> list[tuple[str, int]]:
+    """The regions asked for, each once and checked, with its number of nodes.
+
+    `--region uksouth:1` gives that region its own count; the others take --count.
+    """
+    regions: list[tuple[str, int]] = []
+    for given in choices.regions:
+        name, separator, count_text = given.partition(":")
+        region = offer.check_region(name)
+        count = _node_count(given, count_text) if separator else choices.count
+        if region in [known for known, _ in regions]:
+            raise UserInputError(
+                f"--region {region} is given twice; give each region once (use "
+                f"--count, or --region {region}:COUNT, for more nodes in a region)."
+            )
+        regions.append((region, count))
+    if len(regions) > 1 and choices.resource_group is not None:
+        raise UserInputError(
+            "-g/--resource-group names one resource group, but several regions are "
+            "given; leave -g out to use ccm-node-REGION in each region, or deploy "
+            "one region at a time."
+        )
+    return regions
+
+
+def _node_count(given: str, text: str) -> int:
+    limit = offer_module.MAX_NODES
+    if not (text.isascii() and text.isdigit() and 1 <= int(text) <= limit):
+        raise UserInputError(
+            f"--region {given}: the number of nodes after ':' must be a whole number "
+            f"from 1 to {limit}, e.g. --region eastus:2."
+        )
+    return int(text)
 
 
 _DEFAULTED_OPTIONS = {
@@ -302,7 +392,14 @@ def _vm_sign_in(choices: _Choices) -> tuple[str, str]:
     return authentication, secret
 
 
-def _run(request: DeploymentRequest, settings: DeploySettings) -> DeploymentResult:
+def _run(
+    request: DeploymentRequest,
+    settings: DeploySettings,
+    *,
+    wait: bool = True,
+    progress: Progress | None = None,
+    stop: threading.Event | None = None,
+) -> DeploymentResult:
     from ccm_azure.deploy.runner import run_deployment
 
     factory = settings.credential_factory
@@ -317,6 +414,89 @@ def _run(request: DeploymentRequest, settings: DeploySettings) -> DeploymentResu
         credential=factory() if factory is not None else None,
         polling_interval=settings.polling_interval,
         retry_backoff=settings.retry_backoff,
+        progress=progress,
+        wait=wait,
+        stop=stop,
+    )
+
+
+def _what_if(
+    request: DeploymentRequest, settings: DeploySettings, *, prefix: bool
+) -> list[Change]:
+    from ccm_azure.deploy.progress import Progress
+    from ccm_azure.deploy.runner import run_what_if
+
+    factory = settings.credential_factory
+    return run_what_if(
+        request,
+        credential=factory() if factory is not None else None,
+        polling_interval=settings.polling_interval,
+        retry_backoff=settings.retry_backoff,
+        progress=Progress(prefix=request.location if prefix else ""),
+    )
+
+
+_CHANGE_SYMBOLS: Mapping[str, str] = {
+    "Create": "+",
+    "Delete": "-",
+    "Modify": "~",
+    "Deploy": "!",
+    "NoChange": "=",
+    "Ignore": "*",
+    "Unsupported": "?",
+}
+
+
+def format_changes(
+    request: DeploymentRequest, changes: Sequence[Change], output: str
+) -> str:
+    """What-if's answer: one line per resource and a count per kind of change."""
+    if output == "json":
+        return json.dumps(
+            {
+                "region": request.location,
+                "resourceGroup": request.resource_group,
+                "deployment": request.deployment_name,
+                "changes": [
+                    {"changeType": change.change_type, "resourceId": change.resource_id}
+                    for change in changes
+                ],
+            },
+            indent=2,
+        )
+    lines = [
+        f"Changes in {request.location}, resource group {request.resource_group}, "
+        f"deployment {request.deployment_name} (incremental: nothing is deleted):"
+    ]
+    width = max([len(c.resource_type) for c in changes] or [0])
+    for change in changes:
+        symbol = _CHANGE_SYMBOLS.get(change.change_type, "?")
+        lines.append(
+            f"  {symbol} {change.change_type:<9} {change.resource_type:<{width}}  "
+            f"{change.name}"
+        )
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.change_type] = counts.get(change.change_type, 0) + 1
+    summary = ", ".join(f"{n} {kind.lower()}" for kind, n in counts.items())
+    lines.append(f"{len(changes)} resources: {summary or 'no changes'}.")
+    return "\n".join(lines)
+
+
+def format_accepted(results: Sequence[DeploymentResult], output: str) -> str:
+    """What --no-wait leaves the user: where each deployment is and how to follow it."""
+    rows = [
+        {
+            "resourceGroup": result.resource_group,
+            "deployment": result.deployment_name,
+            "state": result.state,
+        }
+        for result in results
+    ]
+    if output == "json":
+        return json.dumps(rows[0] if len(rows) == 1 else rows, indent=2)
+    return "\n".join(
+        f"{row['deployment']} in {row['resourceGroup']}: {row['state']}" for row in rows
     )
 
 

@@ -309,6 +309,17 @@ def deployment_name(vm_name: str) -> str:
     return f"ccm-azure-{vm_name}"
 
 
+def node_names(vm_name: str, count: int) -> tuple[str, ...]:
+    """The VM names of a deployment of `count` nodes, as the template names them.
+
+    One node keeps the name it was given, so that an existing node deployed again is
+    updated in place; more are numbered from 1.
+    """
+    if count == 1:
+        return (vm_name,)
+    return tuple(f"{vm_name}-{index}" for index in range(1, count + 1))
+
+
 def default_resource_group(region: str) -> str:
     """The resource group used when -g is not given: one per region."""
     return f"ccm-node-{region}"

@@ -28,19 +28,25 @@ class Poller(Protocol):
 class Progress:
     """Status lines and, on a terminal, a live spinner, all on stderr."""
 
-    def __init__(self, console: Console | None = None) -> None:
+    def __init__(self, console: Console | None = None, *, prefix: str = "") -> None:
+        """`prefix` names whose progress this is when several run side by side (a
+        fleet's regions): each line starts with it, and no spinner is shown, since
+        a terminal can show only one."""
         if console is None:
             from rich.console import Console
 
             console = Console(stderr=True, highlight=False)
         self.console = console
+        self.prefix = prefix
 
     @property
     def interactive(self) -> bool:
-        return self.console.is_terminal
+        return self.console.is_terminal and not self.prefix
 
     def step(self, message: str) -> None:
         """Say what is being done or what was just done, as one line."""
+        if self.prefix:
+            message = f"{self.prefix}: {message}"
         self.console.print(message, markup=False, soft_wrap=True)
 
     def follow(self, poller: Poller, what: str) -> None:

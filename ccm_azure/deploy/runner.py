@@ -16,12 +16,14 @@ The Azure SDK is imported inside `run_deployment`, never at module level.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import json
 import logging
 import re
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ccm_azure.deploy import clients, errors
@@ -56,6 +58,18 @@ class DeploymentRequest:
     parameters: Mapping[str, Any]
     secure_parameters: frozenset[str] = frozenset()
     resource_group_tags: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    vm_size: str = ""
+    """The SGX size of the nodes; with it, the preflight checks that the subscription
+    can have them in `location` before anything is written. Empty: no preflight."""
+    vm_names: tuple[str, ...] = ()
+    """The names of the deployment's VMs, whose vCPUs count as present on a re-run."""
+
+    def status_command(self) -> str:
+        """The command that follows this deployment from another terminal."""
+        return (
+            f"ccm-azure status {self.deployment_name} -g {self.resource_group} "
+            f"--subscription {self.subscription_id} --wait"
+        )
 
     def declared_secure_parameters(self) -> frozenset[str]:
         """The secure parameters named by the caller or declared so by the template."""
@@ -96,6 +110,8 @@ class DeploymentResult:
     resource_group_created: bool
     deployment_name: str
     outputs: dict[str, Any]
+    state: str = "Succeeded"
+    """ARM's provisioning state: "Succeeded", or where a --no-wait run left it."""
 
 
 def check_parameters(
@@ -169,6 +185,21 @@ def output_values(deployment: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+@dataclasses.dataclass(frozen=True)
+class RunOptions:
+    """How one run talks to Azure and reports; the defaults suit a terminal."""
+
+    credential: TokenCredential | None = None
+    """None: DefaultAzureCredential, built for the run and closed afterwards."""
+    polling_interval: float = DEFAULT_POLLING_INTERVAL
+    retry_backoff: float = DEFAULT_RETRY_BACKOFF
+    progress: Progress | None = None
+    wait: bool = True
+    """False: return as soon as ARM has accepted the deployment (--no-wait)."""
+    stop: threading.Event | None = None
+    """Set by another thread to stop following (Ctrl-C during a fleet deployment)."""
+
+
 def run_deployment(
     request: DeploymentRequest,
     *,
@@ -176,28 +207,80 @@ def run_deployment(
     polling_interval: float = DEFAULT_POLLING_INTERVAL,
     retry_backoff: float = DEFAULT_RETRY_BACKOFF,
     progress: Progress | None = None,
+    wait: bool = True,
+    stop: threading.Event | None = None,
 ) -> DeploymentResult:
     """Deploy `request` and return its outputs, or raise one CcmAzureError.
 
     `credential` defaults to DefaultAzureCredential, built here and closed afterwards.
     `polling_interval` and `retry_backoff` set how long to wait between status
-    requests and before retrying a throttled or failed request.
+    requests and before retrying a throttled or failed request. With `wait` False
+    the run ends once ARM has accepted the deployment; `stop`, when set by another
+    thread, ends the following as Ctrl-C does.
     """
+    options = RunOptions(
+        credential, polling_interval, retry_backoff, progress, wait, stop
+    )
+    with _running(request, options) as run:
+        return run.deploy()
+
+
+def run_what_if(
+    request: DeploymentRequest,
+    *,
+    credential: TokenCredential | None = None,
+    polling_interval: float = DEFAULT_POLLING_INTERVAL,
+    retry_backoff: float = DEFAULT_RETRY_BACKOFF,
+    progress: Progress | None = None,
+) -> list[Change]:
+    """What deploying `request` would change, after the same preflight; no writes.
+
+    A missing resource group is not created: ARM is asked at subscription scope what
+    creating it and deploying into it would do.
+    """
+    options = RunOptions(credential, polling_interval, retry_backoff, progress)
+    with _running(request, options) as run:
+        return run.what_if()
+
+
+@contextlib.contextmanager
+def _running(request: DeploymentRequest, options: RunOptions) -> Iterator[_Run]:
     check_parameters(request.template, request.parameters)
+    progress = options.progress
     if progress is None:
         from ccm_azure.deploy.progress import Progress
 
         progress = Progress()
-
-    owns_credential = credential is None
+    credential = options.credential
     if credential is None:
         credential = default_credential()
     try:
-        run = _Run(request, credential, polling_interval, retry_backoff, progress)
-        return run.deploy()
+        yield _Run(request, credential, dataclasses.replace(options, progress=progress))
     finally:
-        if owns_credential:
+        if options.credential is None:
             close_credential(credential)
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One resource in a what-if answer: what would happen to it."""
+
+    change_type: str
+    resource_id: str
+
+    @property
+    def resource_type(self) -> str:
+        """`Microsoft.Compute/virtualMachines` from the id's provider segments."""
+        parts = self.resource_id.strip("/").split("/")
+        if "providers" not in parts:
+            return "Microsoft.Resources/resourceGroups"
+        at = len(parts) - 1 - parts[::-1].index("providers")
+        names = parts[at + 1 :]
+        return "/".join([names[0], *names[1::2]]) if names else ""
+
+    @property
+    def name(self) -> str:
+        return self.resource_id.rstrip("/").rsplit("/", 1)[-1]
 
 
 class _Run:
@@ -207,23 +290,25 @@ class _Run:
         self,
         request: DeploymentRequest,
         credential: TokenCredential,
-        polling_interval: float,
-        retry_backoff: float,
-        progress: Progress,
+        options: RunOptions,
     ) -> None:
-        options = clients.ClientOptions(
-            polling_interval=polling_interval,
-            retry_backoff=retry_backoff,
+        client_options = clients.ClientOptions(
+            polling_interval=options.polling_interval,
+            retry_backoff=options.retry_backoff,
             raw_response_hook=self.read_answer,
         )
         self.request = request
-        self.progress = progress
-        self.polling_interval = polling_interval
+        assert options.progress is not None
+        self.progress: Progress = options.progress
+        self.options = options
+        self.polling_interval = options.polling_interval
+        self.credential = credential
+        self.client_options = client_options
         self.resources: ResourceManagementClient = clients.resource_client(
-            credential, request.subscription_id, options
+            credential, request.subscription_id, client_options
         )
         self.deployments: DeploymentsMgmtClient = clients.deployments_client(
-            credential, request.subscription_id, options
+            credential, request.subscription_id, client_options
         )
         self.redact = redactor(_secret_values(request))
         self.started = False
@@ -274,13 +359,16 @@ class _Run:
             self.redact(json.dumps(request.loggable_parameters(), sort_keys=True)),
         )
         try:
-            self.created_group = self.ensure_resource_group()
+            group_exists = self.group_exists()
+            self.preflight(group_exists)
+            self.created_group = self.ensure_resource_group(group_exists)
             self.validate()
+            _stop_if_asked(self.options.stop)
             poller = self.start()
         except AzureError as error:
             mapped = errors.from_azure_error(error, self.situation())
             raise self.without_new_group(mapped) from error
-        except errors.AzureRejected as refused:
+        except (errors.AzureRejected, errors.CapacityUnavailable) as refused:
             raise self.without_new_group(refused) from None
         except KeyboardInterrupt:
             raise errors.Interrupted(
@@ -289,6 +377,13 @@ class _Run:
                 + "."
             ) from None
 
+        if not self.options.wait:
+            state = _first_state(poller) or "Accepted"
+            self.progress.step(
+                f"Deployment {request.deployment_name} is {state} and goes on in "
+                f"Azure; follow it with `{request.status_command()}`."
+            )
+            return self.result({}, state)
         try:
             deployment = self.follow(poller)
         except HttpResponseError as error:
@@ -301,26 +396,119 @@ class _Run:
         except KeyboardInterrupt:
             raise errors.Interrupted(
                 f"Stopped following deployment '{request.deployment_name}', which goes "
-                "on in Azure; see it with `az deployment group show -g "
-                f"{request.resource_group} -n {request.deployment_name}`."
+                f"on in Azure; follow it with `{request.status_command()}`."
             ) from None
+        return self.result(output_values(deployment), "Succeeded")
 
-        outputs = output_values(deployment)
+    def result(self, outputs: Mapping[str, Any], state: str) -> DeploymentResult:
         return DeploymentResult(
-            resource_group=request.resource_group,
+            resource_group=self.request.resource_group,
             resource_group_created=self.created_group,
-            deployment_name=request.deployment_name,
+            deployment_name=self.request.deployment_name,
             outputs={
-                name: self.redact(value) if isinstance(value, str) else value
+                name: _redact_values(value, self.redact)
                 for name, value in outputs.items()
             },
+            state=state,
         )
 
-    def ensure_resource_group(self) -> bool:
+    def group_exists(self) -> bool:
+        exists = bool(
+            self.resources.resource_groups.check_existence(self.request.resource_group)
+        )
+        LOGGER.info(
+            "Resource group %s %s",
+            self.request.resource_group,
+            "exists" if exists else "does not exist",
+        )
+        return exists
+
+    def preflight(self, group_exists: bool) -> None:
+        """Refuse, before any write, nodes the subscription cannot have there."""
+        request = self.request
+        if not request.vm_size:
+            return
+        from ccm_azure.deploy import preflight
+
+        count = max(len(request.vm_names), 1)
+        self.progress.step(
+            f"Checking that {count} x {request.vm_size} can run in {request.location} "
+            "for this subscription..."
+        )
+        compute = clients.compute_client(
+            self.credential, request.subscription_id, self.client_options
+        )
+        present = (
+            preflight.present_vcpus(compute, request.resource_group, request.vm_names)
+            if group_exists
+            else {}
+        )
+        capacity = preflight.check_capacity(
+            compute,
+            region=request.location,
+            size=request.vm_size,
+            node_count=count,
+            present_vcpus=present,
+        )
+        for warning in capacity.warnings:
+            self.progress.step(f"warning: {warning}")
+        self.progress.step(f"Preflight passed: {capacity}")
+
+    def what_if(self) -> list[Change]:
+        """ARM's what-if for the deployment, after the preflight; nothing is written."""
+        from azure.core.exceptions import AzureError
+        from azure.mgmt.resource.deployments.models import DeploymentWhatIf
+
+        request = self.request
+        try:
+            group_exists = self.group_exists()
+            self.preflight(group_exists)
+            self.progress.step(
+                f"Asking Azure what deploying {request.deployment_name} would change..."
+            )
+            operations = self.deployments.deployments
+            if group_exists:
+                poller = operations.begin_what_if(
+                    request.resource_group,
+                    request.deployment_name,
+                    DeploymentWhatIf(
+                        {"properties": _what_if_properties(request.body())}
+                    ),
+                )
+            else:
+                poller = operations.begin_what_if_at_subscription_scope(
+                    request.deployment_name,
+                    DeploymentWhatIf(
+                        {
+                            "location": request.location,
+                            "properties": _what_if_properties(_in_new_group(request)),
+                        }
+                    ),
+                )
+            answer = _as_dict(poller.result())
+        except AzureError as error:
+            raise errors.from_azure_error(error, self.situation()) from error
+        except KeyboardInterrupt:
+            raise errors.Interrupted(
+                "Interrupted while Azure was working out the changes; nothing was "
+                "deployed."
+            ) from None
+        if answer.get("error"):
+            raise errors.rejected(answer["error"], self.situation())
+        changes = (answer.get("properties") or {}).get("changes") or []
+        return [
+            Change(
+                str(change.get("changeType") or ""),
+                self.redact(str(change.get("resourceId") or "")),
+            )
+            for change in changes
+            if isinstance(change, Mapping)
+        ]
+
+    def ensure_resource_group(self, exists: bool) -> bool:
         """Create the resource group if it is missing; say whether it was created."""
         name = self.request.resource_group
-        if self.resources.resource_groups.check_existence(name):
-            LOGGER.info("Resource group %s exists", name)
+        if exists:
             self.progress.step(f"Using resource group {name}.")
             return False
         self.resources.resource_groups.create_or_update(
@@ -382,6 +570,7 @@ class _Run:
         LOGGER.info("Deployment %s passed validation", request.deployment_name)
 
     def start(self) -> LROPoller[DeploymentExtended]:
+        """Send the deployment; without --no-wait, follow ARM's status in a thread."""
         from azure.mgmt.resource.deployments.models import Deployment
 
         request = self.request
@@ -389,7 +578,11 @@ class _Run:
             request.resource_group,
             request.deployment_name,
             Deployment(request.body()),
-            polling=_provisioning_state_polling(self.polling_interval),
+            polling=(
+                _provisioning_state_polling(self.polling_interval)
+                if self.options.wait
+                else False
+            ),
         )
         self.started = True
         LOGGER.info("Started deployment %s", request.deployment_name)
@@ -400,7 +593,7 @@ class _Run:
         from azure.core.exceptions import ClientAuthenticationError, HttpResponseError
 
         name = self.request.deployment_name
-        self.progress.follow(_ArmStatus(poller), f"Deploying {name}")
+        self.progress.follow(_ArmStatus(poller, self.options.stop), f"Deploying {name}")
         try:
             deployment = _as_dict(poller.result())
         except HttpResponseError as error:
@@ -442,6 +635,7 @@ class _Run:
             if state != last:
                 self.progress.step(f"Deploying {request.deployment_name}: {state}")
                 last = state
+            _stop_if_asked(self.options.stop)
             time.sleep(self.polling_interval)
 
     def operations(self) -> list[dict[str, Any]]:
@@ -459,6 +653,84 @@ class _Run:
         except AzureError as error:
             LOGGER.debug("Could not list the deployment operations: %s", error)
             return []
+
+
+def _redact_values(value: Any, redact: Callable[[str], str]) -> Any:
+    """`value` with `redact` applied to every string inside it."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, Mapping):
+        return {key: _redact_values(item, redact) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_values(item, redact) for item in value]
+    return value
+
+
+def _what_if_properties(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A deployment body's properties as what-if takes them: only changes shown."""
+    properties = dict(body["properties"])
+    properties["whatIfSettings"] = {"resultFormat": "ResourceIdOnly"}
+    return properties
+
+
+SUBSCRIPTION_TEMPLATE_SCHEMA = (
+    "https://schema.management.azure.com/schemas/2018-05-01/"
+    "subscriptionDeploymentTemplate.json#"
+)
+
+
+def _in_new_group(request: DeploymentRequest) -> dict[str, Any]:
+    """A subscription deployment that creates the resource group and deploys into it.
+
+    What-if needs an existing resource group at resource-group scope; at subscription
+    scope it can show the group's creation and the nested deployment's resources
+    without creating anything. Each parameter is passed through a parameter of the
+    same type, so secure values stay secure parameters.
+    """
+    from ccm_azure.render import API_VERSIONS
+
+    declared = request.template.get("parameters") or {}
+    outer = {
+        name: {"type": (declared.get(name) or {}).get("type", "string")}
+        for name in request.parameters
+    }
+    group = request.resource_group
+    template = {
+        "$schema": SUBSCRIPTION_TEMPLATE_SCHEMA,
+        "contentVersion": "1.0.0.0",
+        "parameters": outer,
+        "resources": [
+            {
+                "type": "Microsoft.Resources/resourceGroups",
+                "apiVersion": API_VERSIONS["resources"],
+                "name": group,
+                "location": request.location,
+                "tags": dict(request.resource_group_tags),
+            },
+            {
+                "type": "Microsoft.Resources/deployments",
+                "apiVersion": API_VERSIONS["deployments"],
+                "name": request.deployment_name,
+                "resourceGroup": group,
+                "dependsOn": [
+                    f"[subscriptionResourceId('Microsoft.Resources/resourceGroups', "
+                    f"'{group}')]"
+                ],
+                "properties": {
+                    "mode": "Incremental",
+                    "expressionEvaluationOptions": {"scope": "inner"},
+                    "template": dict(request.template),
+                    "parameters": {
+                        name: {"value": f"[parameters('{name}')]"}
+                        for name in request.parameters
+                    },
+                },
+            },
+        ],
+    }
+    body = request.body()
+    body["properties"]["template"] = template
+    return body
 
 
 def _short_reason(error: Exception) -> str:
@@ -484,6 +756,30 @@ def _unregistered_provider(answer: Any) -> str:
     ]
     quoted = re.findall(r"'([\w.]+)'", str(error.get("message") or ""))
     return (targets or quoted or [""])[0]
+
+
+def _stop_if_asked(stop: threading.Event | None) -> None:
+    """Stop following as Ctrl-C does, when another thread has asked for it.
+
+    Only the main thread receives Ctrl-C; during a fleet deployment it sets `stop`
+    and each region's thread ends its following here, leaving ARM working.
+    """
+    if stop is not None and stop.is_set():
+        raise KeyboardInterrupt
+
+
+def _first_state(poller: LROPoller[Any]) -> str:
+    """ARM's provisioning state in the answer that accepted the deployment."""
+    try:
+        return _provisioning_state_of(_as_dict(poller.result()))
+    except Exception as error:  # only a state for a progress line is at stake
+        LOGGER.debug("Could not read the accepted deployment: %s", error)
+        return ""
+
+
+def _provisioning_state_of(deployment: Mapping[str, Any]) -> str:
+    state = (deployment.get("properties") or {}).get("provisioningState")
+    return state if isinstance(state, str) else ""
 
 
 def _provisioning_state_polling(interval: float) -> Any:
@@ -519,10 +815,14 @@ def _provisioning_state(response: Any) -> str:
 class _ArmStatus:
     """The poller as progress sees it: ARM's state names, not azure-core's."""
 
-    def __init__(self, poller: LROPoller[Any]) -> None:
+    def __init__(
+        self, poller: LROPoller[Any], stop: threading.Event | None = None
+    ) -> None:
         self.poller = poller
+        self.stop = stop
 
     def done(self) -> bool:
+        _stop_if_asked(self.stop)
         return self.poller.done()
 
     def wait(self, timeout: float | None = None) -> None:

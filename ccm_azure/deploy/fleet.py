@@ -1,0 +1,160 @@
+"""Deployments to several regions at once, and the summary of how each one ended.
+
+Each region is one deployment of its own, started and followed in a thread of its own;
+Azure Resource Manager does the work in parallel, this module only starts and
+watches. One region failing does not stop or hide the others: every region's outcome
+is collected, the summary shows them all, and the exit code is the first failed
+region's (in the order the regions were given). Ctrl-C stops the following in every
+region, leaves ARM working, and says how to follow each deployment.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import json
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import click
+
+from ccm_azure import logs
+from ccm_azure.deploy.errors import Interrupted
+from ccm_azure.deploy.progress import Progress
+from ccm_azure.deploy.runner import DeploymentRequest, DeploymentResult
+from ccm_azure.errors import CcmAzureError, ExitCode
+
+Deploy = Callable[..., DeploymentResult]
+"""Runs one request: `deploy(request, wait=, progress=, stop=)`."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How one region's deployment ended: a result or one error."""
+
+    request: DeploymentRequest
+    result: DeploymentResult | None = None
+    error: CcmAzureError | None = None
+
+    @property
+    def state(self) -> str:
+        if self.result is not None:
+            return self.result.state
+        if isinstance(self.error, Interrupted):
+            return "Not followed"
+        return "Failed"
+
+    @property
+    def exit_code(self) -> int:
+        return int(self.error.exit_code) if self.error is not None else 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "region": self.request.location,
+            "resourceGroup": self.request.resource_group,
+            "deployment": self.request.deployment_name,
+            "state": self.state,
+            "exitCode": self.exit_code,
+            "error": _redacted(self.error),
+            "outputs": self.result.outputs if self.result is not None else {},
+        }
+
+
+def deploy_regions(
+    requests: Sequence[DeploymentRequest], deploy: Deploy, *, wait: bool = True
+) -> list[Outcome]:
+    """Start and follow every request side by side; each region's outcome, in order."""
+    stop = threading.Event()
+
+    def one(request: DeploymentRequest) -> Outcome:
+        progress = Progress(prefix=request.location)
+        try:
+            result = deploy(request, wait=wait, progress=progress, stop=stop)
+        except CcmAzureError as error:
+            progress.step(f"error: {_redacted(error)}")
+            return Outcome(request, error=error)
+        return Outcome(request, result=result)
+
+    pool = concurrent.futures.ThreadPoolExecutor(
+        max_workers=len(requests), thread_name_prefix="ccm-region"
+    )
+    futures = [pool.submit(one, request) for request in requests]
+    try:
+        concurrent.futures.wait(futures)
+    except KeyboardInterrupt:
+        stop.set()
+        pool.shutdown(wait=True)
+        outcomes = [future.result() for future in futures]
+        raise Interrupted(_interrupted_message(outcomes)) from None
+    pool.shutdown(wait=True)
+    return [future.result() for future in futures]
+
+
+def _interrupted_message(outcomes: Sequence[Outcome]) -> str:
+    follow = "; ".join(
+        f"`{outcome.request.status_command()}`"
+        for outcome in outcomes
+        if isinstance(outcome.error, Interrupted)
+    )
+    text = "Stopped following the deployments, which go on in Azure"
+    return f"{text}; follow them with {follow}." if follow else f"{text}."
+
+
+def _redacted(error: CcmAzureError | None) -> str:
+    return logs.RedactingFilter.redact(error.message) if error is not None else ""
+
+
+def format_summary(outcomes: Sequence[Outcome], output: str) -> str:
+    """Every region's outcome: JSON for scripts, or a table with one row per region."""
+    if output == "json":
+        return json.dumps([outcome.as_json() for outcome in outcomes], indent=2)
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, pad_edge=False, show_edge=False)
+    for column in ("Region", "Resource group", "Deployment", "State", "Nodes"):
+        table.add_column(column, overflow="fold")
+    for outcome in outcomes:
+        table.add_row(
+            outcome.request.location,
+            outcome.request.resource_group,
+            outcome.request.deployment_name,
+            outcome.state,
+            _nodes_cell(outcome),
+        )
+    console = Console(width=200, record=True, force_terminal=False)
+    with console.capture() as captured:
+        console.print(table)
+    return captured.get().rstrip()
+
+
+def _nodes_cell(outcome: Outcome) -> str:
+    if outcome.result is None:
+        return f"exit {outcome.exit_code}"
+    nodes = outcome.result.outputs.get("nodes")
+    if not isinstance(nodes, list):
+        return ""
+    return ", ".join(
+        f"{node.get('vmName')} ({node.get('privateIpAddress')})"
+        for node in nodes
+        if isinstance(node, dict)
+    )
+
+
+def raise_for_failures(outcomes: Sequence[Outcome]) -> None:
+    """Raise one error naming the failed regions, with the first one's exit code."""
+    failed = [outcome for outcome in outcomes if outcome.error is not None]
+    if not failed:
+        return
+    for outcome in failed:
+        click.echo(
+            f"ccm-azure: error: {outcome.request.location}: {_redacted(outcome.error)}",
+            err=True,
+        )
+    names = ", ".join(outcome.request.location for outcome in failed)
+    raise CcmAzureError(
+        f"{len(failed)} of {len(outcomes)} regions did not deploy ({names}); each "
+        "region's error is above and its result in the summary on stdout.",
+        exit_code=ExitCode(failed[0].exit_code),
+    )
