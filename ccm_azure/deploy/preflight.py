@@ -39,7 +39,8 @@ REGIONAL_QUOTA = "cores"
 """The usage key of a region's total vCPUs, which every size also counts against."""
 OFFER_SIZES = tuple(SGX_SIZES)
 OFFER_REGIONS = tuple(REGION_NAMES)
-ABSENT_CODES = frozenset({"ResourceNotFound", "ResourceGroupNotFound", "NotFound"})
+_SGX_SIZE_NAMES = {name.lower(): name for name in SGX_SIZES}
+ABSENT_CODES = frozenset({"ResourceNotFound", "ResourceGroupNotFound"})
 """404 codes that mean a VM does not exist (yet); any other 404 is a real failure."""
 
 _REASONS: Mapping[str, str] = {
@@ -49,7 +50,7 @@ _REASONS: Mapping[str, str] = {
 }
 _QUOTA_HELP = (
     "in the Azure portal (Quotas, Compute, filter on the region), with `az quota "
-    "update --resource-type dedicated --scope /subscriptions/SUBSCRIPTION_ID/providers/"
+    "update --scope /subscriptions/SUBSCRIPTION_ID/providers/"
     "Microsoft.Compute/locations/{region} --resource-name {key} --limit-object "
     "value={limit}`, or with a support request of type 'Service and subscription "
     "limits (quotas)'"
@@ -385,7 +386,6 @@ def check_capacity(
     warnings = [zone_warning(size, region, r) for r in zone_restrictions(sku, region)]
     vcpus, disagreement = vcpus_per_node(sku, size)
     if disagreement:
-        LOGGER.warning("%s", disagreement)
         warnings.append(disagreement)
     LOGGER.info("%s is available in %s (%d vCPUs per node)", size, region, vcpus)
 
@@ -446,11 +446,11 @@ def present_vcpus(
             if code == "ResourceGroupNotFound":
                 break
             continue
-        size = (
-            (machine.get("properties") or {}).get("hardwareProfile", {}).get("vmSize")
-        )
-        if size not in SGX_SIZES:
-            LOGGER.debug("VM %s has size %s, which the preflight ignores", name, size)
+        properties = machine.get("properties") or {}
+        listed = str((properties.get("hardwareProfile") or {}).get("vmSize") or "")
+        size = _SGX_SIZE_NAMES.get(listed.lower())
+        if size is None:
+            LOGGER.debug("VM %s is a %s, which the preflight ignores", name, listed)
             continue
         for key in (SIZE_FAMILIES[size], REGIONAL_QUOTA):
             held[key] = held.get(key, 0) + SGX_SIZES[size]

@@ -31,7 +31,7 @@ FLEET_VMS = (
 )
 QUOTA_HELP = (
     "in the Azure portal (Quotas, Compute, filter on the region), with `az quota "
-    "update --resource-type dedicated --scope /subscriptions/SUBSCRIPTION_ID/"
+    "update --scope /subscriptions/SUBSCRIPTION_ID/"
     "providers/Microsoft.Compute/locations/eastus --resource-name {key} "
     "--limit-object value={limit}`, or with a support request of type 'Service and "
     "subscription limits (quotas)'"
@@ -741,3 +741,70 @@ def test_arguments_the_caller_should_have_checked_are_a_bug(
             size=size,
             node_count=count,
         )
+
+
+# --- present_vcpus against SDK models, for what the cassettes do not show ---------
+
+
+def not_found(code: str) -> Exception:
+    """The exception the SDK raises for a 404 answer with the ARM error `code`."""
+    import requests
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.core.pipeline.transport import HttpRequest, RequestsTransportResponse
+
+    answer = requests.Response()
+    answer.status_code, answer.reason = 404, "Not Found"
+    answer.headers["Content-Type"] = "application/json; charset=utf-8"
+    answer._content = json.dumps({"error": {"code": code, "message": "x"}}).encode()
+    request = HttpRequest("GET", "https://management.azure.com/")
+    return ResourceNotFoundError(response=RequestsTransportResponse(request, answer))
+
+
+class FakeMachines:
+    """virtual_machines.get answering from a table: a size, or an exception."""
+
+    def __init__(self, table: Mapping[str, str | Exception]) -> None:
+        self.table = table
+        self.asked: list[str] = []
+
+    def get(self, resource_group: str, name: str) -> Any:
+        from azure.mgmt.compute import models
+
+        self.asked.append(name)
+        answer = self.table[name]
+        if isinstance(answer, Exception):
+            raise answer
+        return models.VirtualMachine(
+            {
+                "location": "eastus",
+                "properties": {"hardwareProfile": {"vmSize": answer}},
+            }
+        )
+
+
+def test_present_vcpus_adds_up_sgx_vms_and_ignores_the_rest() -> None:
+    machines = FakeMachines(
+        {
+            "a": "Standard_DC2s_v3",
+            "b": "standard_dc4ds_v3",  # Azure keeps the case a size was given in
+            "c": "Standard_D2s_v5",
+            "d": not_found("ResourceNotFound"),
+            "e": "Standard_DC8s_v3",
+        }
+    )
+    compute = type("Compute", (), {"virtual_machines": machines})()
+
+    held = preflight.present_vcpus(compute, "ccm-fleet", ["a", "b", "c", "d", "e"])
+
+    assert held == {"standardDCSv3Family": 10, "standardDDCSv3Family": 4, "cores": 14}
+    assert machines.asked == ["a", "b", "c", "d", "e"]
+
+
+def test_another_404_is_not_taken_for_an_absent_vm() -> None:
+    from azure.core.exceptions import ResourceNotFoundError
+
+    machines = FakeMachines({"a": not_found("SubscriptionNotFound")})
+    compute = type("Compute", (), {"virtual_machines": machines})()
+
+    with pytest.raises(ResourceNotFoundError):
+        preflight.present_vcpus(compute, "ccm-fleet", ["a"])
