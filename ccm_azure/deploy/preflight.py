@@ -1,8 +1,8 @@
 """Whether the nodes can exist before anything is written: size and vCPU quota.
 
 DCsv3/DCdsv3 take no new subscriptions and are capacity-restricted, and their quota
-families often start at 0 vCPUs. Azure would refuse such a deployment only after the
-resource group exists, with a message about the template. The preflight asks first,
+families often start at 0 vCPUs. Without a preflight, Azure refuses such a deployment
+only once the resource group exists and the template is sent. The preflight asks first,
 with two reads: the region's Resource SKUs (is the size offered to this subscription
 there?) and the region's compute usages (is there vCPU quota for every node?). A size
 Azure will not give, or a quota too small, raises `CapacityUnavailable` (exit code 7)
