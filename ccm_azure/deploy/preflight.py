@@ -341,10 +341,12 @@ class Capacity:
 
     def summary(self) -> str:
         """One line for the progress output."""
-        nodes = "1 node" if self.node_count == 1 else f"{self.node_count} nodes"
+        nodes = (
+            "1 node needs" if self.node_count == 1 else f"{self.node_count} nodes need"
+        )
         family = self.family_name or self.family
         return (
-            f"{self.size} is available in {self.region}; {nodes} need "
+            f"{self.size} is available in {self.region}; {nodes} "
             f"{self.needed_vcpus} vCPUs: {family} {self.family_usage} of "
             f"{self.family_limit} in use, Total Regional vCPUs {self.regional_usage} "
             f"of {self.regional_limit} in use."

@@ -620,7 +620,7 @@ def test_one_node_reads_as_one_node() -> None:
     )
 
     assert capacity.summary().startswith(
-        "Standard_DC8ds_v3 is available in eastus; 1 node need 8 vCPUs: "
+        "Standard_DC8ds_v3 is available in eastus; 1 node needs 8 vCPUs: "
         "standardDDCSv3Family 0 of 8 in use"
     )
 
