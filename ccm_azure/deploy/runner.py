@@ -452,7 +452,7 @@ class _Run:
         )
         for warning in capacity.warnings:
             self.progress.step(f"warning: {warning}")
-        self.progress.step(f"Preflight passed: {capacity}")
+        self.progress.step(f"Preflight passed: {capacity.summary()}")
 
     def what_if(self) -> list[Change]:
         """ARM's what-if for the deployment, after the preflight; nothing is written."""

@@ -17,11 +17,13 @@ from typing import Any
 
 import pytest
 import recording
-from conftest import FakeCredential, NodeArguments
+from conftest import PREFLIGHT_PASSES, FakeCredential, NodeArguments
 from deploying import assert_one_line_error, interactions, run
 
 from ccm_azure.deploy import progress
 from ccm_azure.errors import ExitCode
+
+pytestmark = PREFLIGHT_PASSES
 
 REPLAY_ONLY = pytest.mark.vcr(record_mode="none")
 FLEET = ["-g", "ccm-fleet"]

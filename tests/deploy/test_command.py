@@ -18,6 +18,7 @@ from conftest import (
     CANARY_TOKEN,
     CASSETTES,
     INSTALLER_URL,
+    PREFLIGHT_PASSES,
     RECORDING_TOKEN,
     SSH_PUBLIC_KEY,
     FakeCredential,
@@ -26,6 +27,8 @@ from conftest import (
 from deploying import assert_no_canary, assert_one_line_error, interactions, run
 
 from ccm_azure.errors import ExitCode
+
+pytestmark = PREFLIGHT_PASSES
 
 SUBSCRIPTION = recording.SUBSCRIPTION
 OUTPUTS = {

@@ -15,8 +15,16 @@ from typing import Any
 
 import pytest
 import recording
-from conftest import CANARY_TOKEN, INSTALLER_URL, SSH_PUBLIC_KEY, FakeCredential
+from conftest import (
+    CANARY_TOKEN,
+    INSTALLER_URL,
+    PREFLIGHT_PASSES,
+    SSH_PUBLIC_KEY,
+    FakeCredential,
+)
 from deploying import run
+
+pytestmark = PREFLIGHT_PASSES
 
 
 @dataclasses.dataclass(frozen=True)

@@ -137,7 +137,9 @@ def test_ctrl_c_while_following_says_the_deployment_goes_on(
             request(), credential=fake_credential, polling_interval=0, progress=progress
         )
     assert caught.value.exit_code == ExitCode.INTERRUPTED
-    assert "`ccm-azure status ccm-azure-ccm-node -g ccm-node-eastus" in str(caught.value)
+    assert "`ccm-azure status ccm-azure-ccm-node -g ccm-node-eastus" in str(
+        caught.value
+    )
 
 
 class _FakePoller:

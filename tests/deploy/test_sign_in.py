@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 import recording
-from conftest import NodeArguments
+from conftest import PREFLIGHT_PASSES, NodeArguments
 from deploying import assert_one_line_error, run
 
 from ccm_azure.deploy.credentials import setting_at_fault
 from ccm_azure.errors import ExitCode
+
+pytestmark = PREFLIGHT_PASSES
 
 SERVICE_PRINCIPAL = {
     "AZURE_TENANT_ID": recording.TENANT,
