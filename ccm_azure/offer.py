@@ -138,6 +138,22 @@ MAX_LABELS = 50  # Azure allows at most 50 tags on a resource.
 
 VM_NAME_MAX_LENGTH = 54
 """The deployment is named ccm-azure-<VM name>, and ARM allows 64 characters."""
+
+MAX_NODES = 10
+"""Most nodes one deployment makes.
+
+Each node is a VM counted against the subscription's DCsv3/DCdsv3 vCPU quota in the
+region, which often starts at 0 and is raised by request: 10 nodes of the smallest
+size already need 10 vCPUs and of the default size 20. The portal form lists every
+count in a drop-down, which stays short. Node names stay within Azure's limits far
+beyond this: the longest, <VM name>-10, has VM_NAME_MAX_LENGTH + 3 = 57 of the 64
+characters a Linux VM name and host name may have.
+"""
+NODE_QUOTA_NOTE = (
+    "Each node is its own VM of the chosen size and counts against the "
+    "subscription's DCsv3/DCdsv3 vCPU quota in the region: 3 nodes of "
+    "Standard_DC4s_v3 need 12 vCPUs."
+)
 VM_NAME_PATTERN = (
     f"^[a-zA-Z0-9](?:[a-zA-Z0-9-]{{0,{VM_NAME_MAX_LENGTH - 2}}}[a-zA-Z0-9])?$"
 )
@@ -686,6 +702,7 @@ class TemplateParameter:
     ATTESTATION_TYPE = "attestationType"
     SSH_SOURCE_ADDRESS_PREFIX = "sshSourceAddressPrefix"
     PUBLIC_IP_NEW_OR_NONE = "publicIpNewOrNone"
+    NODE_COUNT = "nodeCount"
     NODE_LABELS = "nodeLabels"
 
     SECURE = frozenset({ADMIN_PASSWORD_OR_KEY, JOIN_TOKEN})

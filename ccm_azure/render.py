@@ -34,6 +34,14 @@ API_VERSIONS: Mapping[str, str] = {
 }
 """The apiVersion each resource family of the template is written against."""
 
+PUBLIC_IP_NAME_MAX_LENGTH = 80
+DNS_LABEL_MAX_LENGTH = 63
+"""Azure's limits for a public IP address name and its DNS label.
+
+With more than one node, a name or label the user gives is cut to leave room for the
+node's "-<number>" suffix, so that every node's address still deploys.
+"""
+
 
 @dataclasses.dataclass(frozen=True)
 class RenderedOffer:
@@ -101,6 +109,14 @@ def _installer_arguments(offer: Offer) -> str:
     return arguments
 
 
+def _node_count_choices() -> list[dict[str, Any]]:
+    """The node counts the form offers, as drop-down items: "1 node" to "10 nodes"."""
+    return [
+        {"label": f"{count} node" if count == 1 else f"{count} nodes", "value": count}
+        for count in range(1, offer_module.MAX_NODES + 1)
+    ]
+
+
 def _context(offer: Offer) -> dict[str, Any]:
     attestation_labels = {
         "DCAP": "DCAP (recommended)",
@@ -140,6 +156,15 @@ def _context(offer: Offer) -> dict[str, Any]:
         "installer_arguments": _installer_arguments(offer),
         "vm_name_pattern": offer_module.VM_NAME_PATTERN,
         "vm_name_max": offer_module.VM_NAME_MAX_LENGTH,
+        "max_nodes": offer_module.MAX_NODES,
+        "node_count_choices": _node_count_choices(),
+        "node_count_description": (
+            f"Number of nodes to deploy, 1 to {offer_module.MAX_NODES}. "
+            + offer_module.NODE_QUOTA_NOTE
+        ),
+        "node_quota_note": offer_module.NODE_QUOTA_NOTE,
+        "public_ip_name_max": PUBLIC_IP_NAME_MAX_LENGTH,
+        "dns_label_max": DNS_LABEL_MAX_LENGTH,
         "join_token_pattern": offer_module.JOIN_TOKEN_PATTERN,
         "join_token_min": offer_module.JOIN_TOKEN_MIN_LENGTH,
         "join_token_max": offer_module.JOIN_TOKEN_MAX_LENGTH,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from template_evaluation import UNIQUE_STRING, Deployment
 
 from ccm_azure.offer import IMAGES, Offer, TemplateParameter, load_offer
 from ccm_azure.render import (
@@ -19,12 +20,14 @@ from ccm_azure.render import (
 )
 
 
+def resource_of(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    found = next(r for r in template["resources"] if r["type"] == resource_type)
+    assert isinstance(found, dict)
+    return found
+
+
 def command_of(template: dict[str, Any]) -> str:
-    extension = next(
-        r
-        for r in template["resources"]
-        if r["type"] == "Microsoft.Compute/virtualMachines/extensions"
-    )
+    extension = resource_of(template, "Microsoft.Compute/virtualMachines/extensions")
     command = extension["properties"]["protectedSettings"]["commandToExecute"]
     assert isinstance(command, str)
     return command
@@ -227,15 +230,12 @@ def test_public_ip_names_fall_back_when_the_form_sends_none(
     # still produce valid names, because ARM validates conditional resources too.
     template = rendered.main_template
     assert template["parameters"]["publicIpName"]["defaultValue"] == ""
-    variables = template["variables"]
-    assert variables["publicIpName"].startswith("[if(empty(parameters('publicIpName'))")
-    assert "uniqueString(resourceGroup().id)" in variables["publicIpDnsLabel"]
-    pip = next(
-        r
-        for r in template["resources"]
-        if r["type"] == "Microsoft.Network/publicIPAddresses"
-    )
-    assert pip["name"] == "[variables('publicIpName')]"
+    assert template["parameters"]["publicIpDnsLabel"]["defaultValue"] == ""
+    deployment = Deployment(template, adminUsername="azureuser", publicIpName="")
+    pip = resource_of(template, "Microsoft.Network/publicIPAddresses")
+    assert deployment.copies(pip) == ["ccm-node-ip"]
+    labels = [n["publicIpDnsLabel"] for n in deployment.variable("nodes")]
+    assert labels == [f"ccm-ccm-node-{UNIQUE_STRING}"]
 
 
 def test_extension_waits_for_the_labels(rendered: RenderedOffer) -> None:

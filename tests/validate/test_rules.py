@@ -332,6 +332,65 @@ BREAKAGES: dict[str, list[tuple[str, Breakage]]] = {
             ].append("westeurope"),
         ),
     ],
+    "offer-node-loops": [
+        (
+            "vm made once",
+            lambda m, u: vm(m).pop("copy"),
+        ),
+        (
+            "extension loops over a fixed count",
+            lambda m, u: extension(m)["copy"].update(count=2),
+        ),
+        (
+            "labels made once",
+            lambda m, u: resource(m, "Microsoft.Resources/tags").pop("copy"),
+        ),
+        (
+            "every nic named alike",
+            lambda m, u: resource(m, "Microsoft.Network/networkInterfaces").update(
+                name="[concat(parameters('vmName'), '-nic')]"
+            ),
+        ),
+        (
+            "every node's labels on one vm",
+            lambda m, u: resource(m, "Microsoft.Resources/tags").update(
+                scope="[format('Microsoft.Compute/virtualMachines/{0}', "
+                "parameters('vmName'))]"
+            ),
+        ),
+    ],
+    "offer-node-count": [
+        ("no parameter", lambda m, u: m["parameters"].pop("nodeCount")),
+        (
+            "no upper bound",
+            lambda m, u: m["parameters"]["nodeCount"].pop("maxValue"),
+        ),
+        (
+            "string count",
+            lambda m, u: m["parameters"]["nodeCount"].update(type="string"),
+        ),
+        (
+            "default is a fleet",
+            lambda m, u: m["parameters"]["nodeCount"].update(defaultValue=3),
+        ),
+        ("form passes no count", lambda m, u: outputs(u).pop("nodeCount")),
+        (
+            "form passes a literal",
+            lambda m, u: outputs(u).update(nodeCount=3),
+        ),
+        (
+            "form offers too many",
+            lambda m, u: basics(u)["nodeCount"]["constraints"]["allowedValues"].append(
+                {"label": "11 nodes", "value": 11}
+            ),
+        ),
+        (
+            "form offers text",
+            lambda m, u: basics(u)["nodeCount"]["constraints"]["allowedValues"][
+                0
+            ].update(value="1"),
+        ),
+    ],
 }
 
 CASES = [

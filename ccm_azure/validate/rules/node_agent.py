@@ -2,18 +2,21 @@
 
 They run on the rendered offer (`ccm-azure build`), where the offer is known: the
 join token stays secret, the agent port stays closed, SSH is never open to everyone,
-the VM is an SGX size with a supported image and no security profile, and the form and
-template offer the offer's regions.
+the VM is an SGX size with a supported image and no security profile, the form and
+template offer the offer's regions, and each of 1 to MAX_NODES nodes gets its own VM,
+network interface, public IP, labels and agent extension from one copy loop each.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ccm_azure import offer as offer_module
 from ccm_azure.offer import TemplateParameter
 from ccm_azure.validate import expressions as ex
+from ccm_azure.validate.form import Form
 from ccm_azure.validate.registry import Context, Problem, Report, rule
 from ccm_azure.validate.template import Resource, Template, walk
 
@@ -327,4 +330,139 @@ def regions(context: Context) -> Iterator[Report]:
             "$.parameters.config.basics.location.allowedValues",
             f"the form offers {location.get('allowedValues')}; limit it to {wanted}.",
             document=form,
+        )
+
+
+_PER_NODE_TYPES = (
+    "Microsoft.Compute/virtualMachines",
+    "Microsoft.Compute/virtualMachines/extensions",
+    "Microsoft.Network/networkInterfaces",
+    "Microsoft.Network/publicIPAddresses",
+)
+"""Resource types every node has one of; the network and its NSG are shared."""
+
+
+def _is_per_node(resource: Resource) -> bool:
+    if any(resource.is_type(name) for name in _PER_NODE_TYPES):
+        return True
+    scope = resource.data.get("scope")
+    return (
+        resource.is_type("Microsoft.Resources/tags")
+        and isinstance(scope, str)
+        and "microsoft.compute/virtualmachines" in scope.lower()
+    )
+
+
+def _uses_copy_index(value: Any) -> bool:
+    node = ex.try_parse(value)
+    return node is not None and any(True for _ in ex.calls(node, "copyIndex"))
+
+
+@rule(
+    "offer-node-loops",
+    family="offer",
+    main_only=True,
+    summary="Each node gets its own VM, NIC, public IP, labels and agent extension.",
+)
+def node_loops(context: Context) -> Iterator[Report]:
+    template = _template(context)
+    if template is None:
+        return
+    count = TemplateParameter.NODE_COUNT
+    for resource in template.resources():
+        if not _is_per_node(resource):
+            continue
+        loop = resource.data.get("copy")
+        loop_count = loop.get("count") if isinstance(loop, Mapping) else None
+        node = ex.try_parse(loop_count)
+        names = ex.referenced(node, "parameters") if node is not None else set()
+        if count.lower() not in {name.lower() for name in names}:
+            yield (
+                resource.path,
+                f"this {resource.full_type} is made once for the whole deployment; "
+                f'give it "copy": {{"name": ..., "count": "[parameters(\'{count}\')]'
+                '"} so that every node gets its own.',
+            )
+            continue
+        named_by = "scope" if resource.is_type("Microsoft.Resources/tags") else "name"
+        if not _uses_copy_index(resource.data.get(named_by)):
+            yield (
+                f"{resource.path}.{named_by}",
+                f"every node's {resource.full_type} gets the same {named_by}, so the "
+                f"deployment fails with more than one node; build the {named_by} "
+                "with copyIndex(), for example from variables('nodes')[copyIndex()].",
+            )
+
+
+@rule(
+    "offer-node-count",
+    family="offer",
+    main_only=True,
+    summary=f"The template and the form offer 1 to {offer_module.MAX_NODES} nodes, "
+    "1 by default.",
+)
+def node_count(context: Context) -> Iterator[Report]:
+    template = _template(context)
+    if template is None:
+        return
+    wanted = {
+        "type": "int",
+        "defaultValue": 1,
+        "minValue": 1,
+        "maxValue": offer_module.MAX_NODES,
+    }
+    found = template.parameter(TemplateParameter.NODE_COUNT)
+    if found is None:
+        yield (
+            "$.parameters",
+            f"the template has no {TemplateParameter.NODE_COUNT} parameter; add it "
+            f"as {json.dumps(wanted)}.",
+        )
+        return
+    name, definition = found
+    for key, value in wanted.items():
+        actual = definition.get(key)
+        if isinstance(actual, str) and key == "type":
+            actual = actual.lower()  # ARM reads type names without regard to case
+        if actual != value or isinstance(actual, bool):
+            yield (
+                f"$.parameters.{name}",
+                f"parameter '{name}' has {key} {json.dumps(actual)}; set it to "
+                f"{json.dumps(value)}.",
+            )
+    yield from _form_node_counts(context, name)
+
+
+def _form_node_counts(context: Context, name: str) -> Iterator[Report]:
+    document = context.ui_definition
+    if document is None or not isinstance(document.data, Mapping):
+        return
+    form = Form(document.data)
+    path = f"$.parameters.outputs.{name}"
+    output = next(
+        (v for k, v in form.outputs.items() if k.lower() == name.lower()), None
+    )
+    node = ex.try_parse(output)
+    reference = form.resolve(node) if node is not None else None
+    if reference is None or reference.control is None or reference.members:
+        yield Problem(
+            path,
+            f"the form does not pass a node count control as output '{name}'; add a "
+            f"drop-down of 1 to {offer_module.MAX_NODES} nodes and pass it.",
+            document=document,
+        )
+        return
+    control = reference.control
+    constraints = control.data.get("constraints")
+    items = (
+        constraints.get("allowedValues") if isinstance(constraints, Mapping) else None
+    )
+    offered = [i.get("value") for i in items or [] if isinstance(i, Mapping)]
+    wanted = list(range(1, offer_module.MAX_NODES + 1))
+    if offered != wanted:
+        yield Problem(
+            f"{control.path}.constraints.allowedValues",
+            f"control '{control.name}' offers the node counts {offered}; offer the "
+            f"whole numbers {wanted}.",
+            document=document,
         )
