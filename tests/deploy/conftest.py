@@ -22,12 +22,10 @@ SSH_PUBLIC_KEY = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIC67V9qrHmYfIfbtBEKFpYmOx9y7VxvNnJwNbhGy8drK "
     "operator@ccm-tests"
 )
-PREFLIGHT_PASSES = pytest.mark.vcr(
-    "preflight_available.yaml", "preflight_node_absent.yaml"
-)
-"""The preflight's reads for a node in eastus that the subscription can have: played
-alongside each test's own cassette by the tests that run the whole deploy command
-for something else than the preflight."""
+PREFLIGHT_PASSES = pytest.mark.vcr("preflight_passes.yaml")
+"""The preflight's reads when the subscription can have the nodes: played alongside
+each test's own cassette by the tests that run the whole deploy command for another
+reason than the preflight."""
 NodeArguments = Callable[..., list[str]]
 """Builds the arguments of `ccm-azure deploy` for a node, plus extra ones."""
 

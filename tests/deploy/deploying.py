@@ -98,4 +98,28 @@ def assert_one_line_error(result: Outcome, code: ExitCode) -> str:
 
 
 def interactions(cassette: Any) -> list[str]:
-    return [f"{request.method} {request.path}" for request in cassette.requests]
+    """The requests of the test's own cassette, in recorded order, without the shared
+    answers a `vcr` marker plays alongside it."""
+    own = cassette.requests[: _own_count(cassette)]
+    return [f"{request.method} {request.path}" for request in own]
+
+
+def _own_count(cassette: Any) -> int:
+    """How many interactions the test's own cassette holds.
+
+    pytest-recording loads cassettes named in a `vcr` marker (conftest.PREFLIGHT_PASSES)
+    after the test's own, so the own ones come first.
+    """
+    import yaml
+
+    with open(cassette._path, encoding="utf-8") as file:
+        return len(yaml.safe_load(file)["interactions"])
+
+
+def all_played(cassette: Any) -> bool:
+    """Every interaction of the test's own cassette was played.
+
+    The shared preflight answers are left out: a run that Azure or the input refused
+    before the preflight never asks for them.
+    """
+    return all(cassette.play_counts[index] for index in range(_own_count(cassette)))

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import recording
 from conftest import PREFLIGHT_PASSES, FakeCredential, NodeArguments
-from deploying import assert_one_line_error, interactions, run
+from deploying import all_played, assert_one_line_error, interactions, run
 
 from ccm_azure.deploy import progress
 from ccm_azure.errors import ExitCode
@@ -55,7 +55,7 @@ def test_403_without_a_body_says_which_permission_is_missing(
     assert "Contributor role" in line
     assert "invalid status" not in line
     assert "correct the cause above" not in line
-    assert vcr.all_played
+    assert all_played(vcr)
 
 
 @REPLAY_ONLY
@@ -70,7 +70,7 @@ def test_a_gateway_answering_html_is_azure_unavailable_without_waiting(
     line = assert_one_line_error(result, ExitCode.AZURE_UNAVAILABLE)
     # Four PUTs: azure-core's retries of a 5xx, with the test's zero backoff.
     assert time.monotonic() - started < 2
-    assert vcr.all_played
+    assert all_played(vcr)
     assert (
         interactions(vcr).count(
             "PUT /subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/"
@@ -112,7 +112,7 @@ def test_a_throttled_put_is_retried_without_sleeping_and_succeeds(
 
     assert result.exit_code == 0, result.stderr
     assert time.monotonic() - started < 2  # the cassette's Retry-After is 17 s
-    assert vcr.all_played
+    assert all_played(vcr)
     statuses = [response["status"]["code"] for response in vcr.responses]
     assert statuses[:4] == [204, 200, 429, 201]
     assert_quiet(result.stderr)
@@ -139,7 +139,7 @@ def test_an_unregistered_provider_is_registered_then_the_call_is_repeated(
     result = run(node(*FLEET), fake_credential)
 
     assert result.exit_code == 0, result.stderr
-    assert vcr.all_played
+    assert all_played(vcr)
     sequence = [path.rsplit("/", 2)[-2:] for path in interactions(vcr)]
     assert sequence[1:5] == [
         ["ccm-azure-ccm-node", "validate"],
@@ -165,7 +165,7 @@ def test_an_asynchronous_validation_is_followed_to_its_result(
 
     assert result.exit_code == 0, result.stderr
     assert time.monotonic() - started < 2
-    assert vcr.all_played
+    assert all_played(vcr)
     paths = interactions(vcr)
     assert paths[1].endswith("/ccm-azure-ccm-node/validate")
     assert [path.split("/")[3] for path in paths[2:4]] == ["operationresults"] * 2
@@ -186,7 +186,7 @@ def test_a_canceled_deployment_says_it_was_canceled(
     assert "'ccm-azure-ccm-node' in resource group 'ccm-fleet' was canceled" in line
     assert "does not say by whom" in line
     assert "invalid status" not in line
-    assert vcr.all_played
+    assert all_played(vcr)
 
 
 @REPLAY_ONLY
@@ -203,7 +203,7 @@ def test_an_active_deployment_names_itself_in_the_advice(
         line
     )
     assert "RESOURCE_GROUP" not in line
-    assert vcr.all_played
+    assert all_played(vcr)
 
 
 # --- nothing left behind after a refusal ----------------------------------------------
@@ -222,7 +222,7 @@ def test_a_refusal_deletes_the_resource_group_this_run_created(
     assert line.endswith(
         "Resource group 'ccm-node-eastus', created by this run, is being deleted."
     )
-    assert vcr.all_played
+    assert all_played(vcr)
     assert interactions(vcr)[-1] == (
         f"DELETE /subscriptions/{recording.SUBSCRIPTION}/resourcegroups/ccm-node-eastus"
     )
@@ -242,7 +242,7 @@ def test_a_resource_group_that_cannot_be_deleted_is_named(
         "(HTTP 403)"
     ) in line
     assert "`az group delete -n ccm-node-eastus --yes`" in line
-    assert vcr.all_played
+    assert all_played(vcr)
 
 
 @REPLAY_ONLY
@@ -254,7 +254,7 @@ def test_a_refusal_keeps_a_resource_group_that_was_there_before(
 
     line = assert_one_line_error(result, ExitCode.AZURE_REJECTED)
     assert "deleted" not in line
-    assert vcr.all_played  # and no DELETE was sent: the cassette has none
+    assert all_played(vcr)  # and no DELETE was sent: the cassette has none
 
 
 # --- progress in ARM's words ----------------------------------------------------------

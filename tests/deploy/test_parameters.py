@@ -22,7 +22,7 @@ from conftest import (
     SSH_PUBLIC_KEY,
     FakeCredential,
 )
-from deploying import run
+from deploying import all_played, run
 
 pytestmark = PREFLIGHT_PASSES
 
@@ -129,7 +129,7 @@ def test_every_chosen_parameter_is_sent_to_validate_and_deploy(
     result = run(arguments, fake_credential)
 
     assert result.exit_code == 0, result.stderr
-    assert vcr.all_played
+    assert all_played(vcr)
     bodies = deployment_bodies(sent)
     assert set(bodies) == {"validate", "ccm-azure-ccm-node-7"}
     for body in bodies.values():
@@ -138,6 +138,7 @@ def test_every_chosen_parameter_is_sent_to_validate_and_deploy(
         assert parameter_values(body) == {
             "location": "uksouth",
             "vmName": "ccm-node-7",
+            "nodeCount": 1,
             "vmSize": "Standard_DC4ds_v3",
             "osImage": "ubuntu-22.04",
             "adminUsername": "nodeadmin",
@@ -169,6 +170,7 @@ def test_the_defaults_are_the_offers_and_keep_the_node_closed(
         assert parameter_values(body) == {
             "location": "eastus",
             "vmName": "ccm-node",
+            "nodeCount": 1,
             "vmSize": "Standard_DC2s_v3",
             "osImage": "ubuntu-20.04",
             "adminUsername": "azureuser",
