@@ -140,6 +140,17 @@ def redactor(secrets: Iterable[str]) -> Callable[[str], str]:
     return redact
 
 
+def _redact_strings(value: Any, redact: Callable[[str], str]) -> Any:
+    """`value` with every string in it redacted, inside arrays and objects too."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redact_strings(item, redact) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _redact_strings(item, redact) for key, item in value.items()}
+    return value
+
+
 def _secret_values(request: DeploymentRequest) -> list[str]:
     values: list[str] = []
     for name in request.declared_secure_parameters():
@@ -311,7 +322,7 @@ class _Run:
             resource_group_created=self.created_group,
             deployment_name=request.deployment_name,
             outputs={
-                name: self.redact(value) if isinstance(value, str) else value
+                name: _redact_strings(value, self.redact)
                 for name, value in outputs.items()
             },
         )
