@@ -501,15 +501,58 @@ def format_accepted(results: Sequence[DeploymentResult], output: str) -> str:
 
 
 def format_outputs(outputs: Mapping[str, Any], output: str) -> str:
-    """The deployment's outputs as JSON, or as a two-column table."""
+    """The deployment's outputs as JSON, or as a table with one row per node.
+
+    Columns empty for every node (the public address of private nodes) are left out.
+    Outputs of another shape are shown as a two-column Name/Value table.
+    """
     if output == "json":
         return json.dumps(outputs, indent=2, ensure_ascii=False)
-    rows = [(name, _cell(value)) for name, value in outputs.items()]
-    width = max([len("Name"), *(len(name) for name, _ in rows)])
-    value_width = max([len("Value"), *(len(value) for _, value in rows)])
-    lines = [f"{'Name':<{width}}  Value", f"{'-' * width}  {'-' * value_width}"]
-    lines += [f"{name:<{width}}  {value}".rstrip() for name, value in rows]
-    return "\n".join(lines)
+    nodes = _nodes(outputs)
+    if nodes is None:
+        return _table(("Name", "Value"), [(k, _cell(v)) for k, v in outputs.items()])
+    columns = [
+        (heading, key)
+        for heading, key in _NODE_COLUMNS
+        if any(node.get(key) not in (None, "") for node in nodes)
+    ]
+    rows = [tuple(_cell(node.get(key, "")) for _, key in columns) for node in nodes]
+    return _table(tuple(heading for heading, _ in columns), rows)
+
+
+_NODE_COLUMNS = (
+    ("Node", "vmName"),
+    ("Private IP", "privateIpAddress"),
+    ("Public IP", "publicIpAddress"),
+    ("FQDN", "fqdn"),
+    ("SSH command", "sshCommand"),
+)
+"""Table headings of the fields of each element of the `nodes` output."""
+
+
+def _nodes(outputs: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The elements of the `nodes` output, when it is the only output and a list."""
+    nodes = outputs.get("nodes")
+    if set(outputs) != {"nodes"} or not isinstance(nodes, list) or not nodes:
+        return None
+    if not all(isinstance(node, Mapping) for node in nodes):
+        return None
+    return nodes
+
+
+def _table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns two spaces apart under a dashed rule, as `az -o table` prints them."""
+    widths = [
+        max([len(heading), *(len(row[i]) for row in rows)])
+        for i, heading in enumerate(headings)
+    ]
+    lines = [headings, ["-" * width for width in widths], *rows]
+    return "\n".join(
+        "  ".join(
+            f"{cell:<{width}}" for cell, width in zip(line, widths, strict=True)
+        ).rstrip()
+        for line in lines
+    )
 
 
 def _cell(value: Any) -> str:

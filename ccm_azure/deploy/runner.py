@@ -156,6 +156,17 @@ def redactor(secrets: Iterable[str]) -> Callable[[str], str]:
     return redact
 
 
+def _redact_strings(value: Any, redact: Callable[[str], str]) -> Any:
+    """`value` with every string in it redacted, inside arrays and objects too."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redact_strings(item, redact) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _redact_strings(item, redact) for key, item in value.items()}
+    return value
+
+
 def _secret_values(request: DeploymentRequest) -> list[str]:
     values: list[str] = []
     for name in request.declared_secure_parameters():
@@ -406,7 +417,7 @@ class _Run:
             resource_group_created=self.created_group,
             deployment_name=self.request.deployment_name,
             outputs={
-                name: _redact_values(value, self.redact)
+                name: _redact_strings(value, self.redact)
                 for name, value in outputs.items()
             },
             state=state,
@@ -653,17 +664,6 @@ class _Run:
         except AzureError as error:
             LOGGER.debug("Could not list the deployment operations: %s", error)
             return []
-
-
-def _redact_values(value: Any, redact: Callable[[str], str]) -> Any:
-    """`value` with `redact` applied to every string inside it."""
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, Mapping):
-        return {key: _redact_values(item, redact) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redact_values(item, redact) for item in value]
-    return value
 
 
 def _what_if_properties(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,18 +32,28 @@ from deploying import (
     run,
 )
 
+from ccm_azure.deploy.command import format_outputs
 from ccm_azure.errors import ExitCode
 
 pytestmark = PREFLIGHT_PASSES
 
 SUBSCRIPTION = recording.SUBSCRIPTION
-OUTPUTS = {
+NODE = {
     "vmName": "ccm-node",
     "privateIpAddress": "10.0.0.4",
     "publicIpAddress": "20.121.40.17",
     "fqdn": "ccm-ccm-node-4kq2xz7hyb3bs.eastus.cloudapp.azure.com",
     "sshCommand": "ssh azureuser@ccm-ccm-node-4kq2xz7hyb3bs.eastus.cloudapp.azure.com",
 }
+OUTPUTS = {"nodes": [NODE]}
+"""The template's one output: an array with an object per node."""
+
+
+def assert_outputs_shape(stdout: str) -> None:
+    """What holds for the printed outputs even when recording against Azure."""
+    outputs = json.loads(stdout)
+    assert set(outputs) == set(OUTPUTS)
+    assert [set(node) for node in outputs["nodes"]] == [set(NODE)]
 
 
 # Only (a) and (c) record against a real subscription (see recording.py); every other
@@ -73,7 +83,7 @@ def test_deploys_into_a_new_resource_group_and_prints_the_outputs(
     )
 
     assert result.exit_code == 0, result.stderr
-    assert set(json.loads(result.stdout)) == set(OUTPUTS)
+    assert_outputs_shape(result.stdout)
     assert "Created resource group ccm-node-eastus in eastus." in result.stderr
     assert "Deploying ccm-azure-ccm-node: Succeeded" in result.stderr
     if replaying:
@@ -85,17 +95,23 @@ def test_deploys_into_a_new_resource_group_and_prints_the_outputs(
 
 @REPLAY_ONLY
 @pytest.mark.default_cassette("deploy_new_resource_group.yaml")
-def test_table_output_is_a_readable_two_column_table(
+def test_table_output_has_a_row_per_node(
     node: NodeArguments, fake_credential: FakeCredential
 ) -> None:
     result = run(node("-o", "table"), fake_credential)
 
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert re.match(r"^Name +Value$", lines[0])
+    assert re.match(r"^Node +Private IP +Public IP +FQDN +SSH command$", lines[0])
     assert set(lines[1]) == {"-", " "}
-    assert re.match(r"^publicIpAddress +20\.121\.40\.17$", lines[4])
-    assert len(lines) == 2 + len(OUTPUTS)
+    assert lines[2].split() == [
+        "ccm-node",
+        "10.0.0.4",
+        "20.121.40.17",
+        NODE["fqdn"],
+        *NODE["sshCommand"].split(),
+    ]
+    assert len(lines) == 3
 
 
 @REPLAY_ONLY
@@ -174,7 +190,7 @@ def test_default_credential_chain_signs_in_with_the_environment(
     result = run(arguments, polling_interval=polling_interval, debug=True)
 
     assert result.exit_code == 0, result.stderr
-    assert set(json.loads(result.stdout)) == set(OUTPUTS)
+    assert_outputs_shape(result.stdout)
     if replaying:
         assert json.loads(result.stdout) == OUTPUTS
         assert all_played(vcr)
@@ -247,9 +263,9 @@ def test_lost_status_falls_back_to_reading_the_deployment(
     result = run(node(*arguments), fake_credential)
 
     assert result.exit_code == 0, result.stderr
-    outputs = json.loads(result.stdout)
-    assert outputs["sshCommand"] == "ssh azureuser@10.0.0.6"
-    assert outputs["publicIpAddress"] == ""
+    [only] = json.loads(result.stdout)["nodes"]
+    assert only["sshCommand"] == "ssh azureuser@10.0.0.6"
+    assert only["publicIpAddress"] == ""
     assert "Deploying ccm-azure-ccm-node-3: Running" in result.stderr
     assert "Deploying ccm-azure-ccm-node-3: Succeeded" in result.stderr
     assert "Failed" not in result.stderr
@@ -541,3 +557,47 @@ def test_epid_is_allowed_with_a_warning(node: NodeArguments) -> None:
 
     assert "warning: Intel retired EPID" in result.stderr
     assert isinstance(result.exception, AssertionError)
+
+
+# --- how the outputs are printed ------------------------------------------------------
+
+
+def private_node(number: int) -> dict[str, str]:
+    address = f"10.0.0.{number + 3}"
+    return {
+        "vmName": f"sgx-{number}",
+        "privateIpAddress": address,
+        "publicIpAddress": "",
+        "fqdn": "",
+        "sshCommand": f"ssh azureuser@{address}",
+    }
+
+
+def test_json_prints_the_nodes_output_as_it_is() -> None:
+    outputs = {"nodes": [private_node(n) for n in (1, 2, 3)]}
+
+    assert json.loads(format_outputs(outputs, "json")) == outputs
+
+
+def test_table_of_private_nodes_leaves_out_the_empty_columns() -> None:
+    outputs = {"nodes": [private_node(n) for n in (1, 2, 3, 10)]}
+
+    assert format_outputs(outputs, "table").splitlines() == [
+        "Node    Private IP  SSH command",
+        "------  ----------  -----------------------",
+        "sgx-1   10.0.0.4    ssh azureuser@10.0.0.4",
+        "sgx-2   10.0.0.5    ssh azureuser@10.0.0.5",
+        "sgx-3   10.0.0.6    ssh azureuser@10.0.0.6",
+        "sgx-10  10.0.0.13   ssh azureuser@10.0.0.13",
+    ]
+
+
+def test_table_of_outputs_of_another_shape_is_name_and_value() -> None:
+    outputs = {"vmName": "ccm-node", "ports": [22]}
+
+    assert format_outputs(outputs, "table").splitlines() == [
+        "Name    Value",
+        "------  --------",
+        "vmName  ccm-node",
+        "ports   [22]",
+    ]

@@ -64,8 +64,9 @@ def test_run_deployment_returns_plain_outputs(
 
     assert result.resource_group_created is True
     assert result.deployment_name == "ccm-azure-ccm-node"
-    assert result.outputs["fqdn"].endswith(".eastus.cloudapp.azure.com")
-    assert all(isinstance(value, str) for value in result.outputs.values())
+    [node] = result.outputs["nodes"]
+    assert node["fqdn"].endswith(".eastus.cloudapp.azure.com")
+    assert all(isinstance(value, str) for value in node.values())
     assert vcr.all_played
     assert "Deploying ccm-azure-ccm-node: Succeeded" in stream.getvalue()
     assert CANARY_TOKEN not in debug_logs.text
@@ -109,6 +110,16 @@ def test_redactor_replaces_every_secret() -> None:
     redact = redactor([CANARY_TOKEN, "", "abc"])
 
     assert redact(f"x {CANARY_TOKEN} y abc") == "x [secure] y abc"
+
+
+def test_secrets_are_redacted_inside_array_outputs() -> None:
+    # The nodes output is an array of objects: a secret deep in it is still caught.
+    redact = redactor([CANARY_TOKEN])
+    nodes = [{"vmName": "a", "sshCommand": f"ssh {CANARY_TOKEN}", "port": 22}]
+
+    assert runner._redact_strings({"nodes": nodes}, redact) == {
+        "nodes": [{"vmName": "a", "sshCommand": "ssh [secure]", "port": 22}]
+    }
 
 
 def test_outputs_lose_their_type_wrappers() -> None:

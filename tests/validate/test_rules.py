@@ -229,8 +229,20 @@ BREAKAGES: dict[str, list[tuple[str, Breakage]]] = {
             ),
         ),
         (
+            "in the nodes output",
+            lambda m, u: m["outputs"]["nodes"]["copy"]["input"].update(
+                token="[parameters('joinToken')]"
+            ),
+        ),
+        (
             "in a variable",
             lambda m, u: m["variables"].update(t="[base64(parameters('joinToken'))]"),
+        ),
+        (
+            "in the per-node variable",
+            lambda m, u: m["variables"]["copy"][0]["input"].update(
+                t="[parameters('joinToken')]"
+            ),
         ),
         (
             "in a tag",
@@ -330,6 +342,14 @@ BREAKAGES: dict[str, list[tuple[str, Breakage]]] = {
             lambda m, u: u["parameters"]["config"]["basics"]["location"][
                 "allowedValues"
             ].append("westeurope"),
+        ),
+    ],
+    "template-outputs-no-secrets": [
+        (
+            "password in the nodes output",
+            lambda m, u: m["outputs"]["nodes"]["copy"]["input"].update(
+                password="[parameters('adminPasswordOrKey')]"
+            ),
         ),
     ],
     "offer-node-loops": [
