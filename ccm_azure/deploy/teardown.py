@@ -75,7 +75,6 @@ class Resource:
         last = int(parts.get("last_child_num") or "0")
         if not last:
             return cls(resource_id, parts["namespace"], top, parts["name"], "")
-        namespace = parts.get(f"child_namespace_{last}") or parts["namespace"]
         parent = build_id(
             subscription=parts["subscription"],
             resource_group=parts["resource_group"],
@@ -83,9 +82,18 @@ class Resource:
             type=parts["type"],
             name=parts["name"],
         )
-        child_type = f"{namespace}/{parts[f'child_type_{last}']}"
-        name = f"{parts['name']}/{parts[f'child_name_{last}']}"
-        return cls(resource_id, namespace, child_type, name, parent)
+        child_type, child_name = (
+            parts[f"child_type_{last}"],
+            parts[f"child_name_{last}"],
+        )
+        extension_namespace = parts.get(f"child_namespace_{last}")
+        if extension_namespace:
+            # An extension resource (tags) of another provider, on the parent.
+            kind = f"{extension_namespace}/{child_type}"
+            return cls(resource_id, extension_namespace, kind, child_name, parent)
+        kind = f"{top}/{child_type}"
+        name = f"{parts['name']}/{child_name}"
+        return cls(resource_id, parts["namespace"], kind, name, parent)
 
     @property
     def key(self) -> str:
@@ -130,8 +138,13 @@ class Plan:
             return "\n".join(lines)
         lines = [f"This deletes from {where}, in this order:"]
         for stage in self.stages:
-            lines += [f"  {resource}" for resource in stage]
-        lines += [f"  {resource} (with its parent)" for resource in self.with_parent]
+            for resource in stage:
+                lines.append(f"  {resource}")
+                lines += [
+                    f"    with {child}"
+                    for child in self.with_parent
+                    if child.parent_id.lower() == resource.key
+                ]
         lines += [f"  deployment record {name}" for name in self.deployments]
         if self.kept:
             lines.append("It keeps:")
@@ -486,15 +499,13 @@ def _stage_failed(
     deleted: Sequence[Resource],
 ) -> CcmAzureError:
     situation = plan.target.situation()
-    mapped = lookup.refused(error, situation, f"delete {resource}, made by")
+    mapped = lookup.refused(error, situation, f"delete {resource}, made by deployment")
     done = ", ".join(map(str, deleted)) if deleted else "nothing"
-    again = (
-        f"run `ccm-azure delete {plan.target.deployment_name} -g "
-        f"{plan.target.resource_group}` again to delete the rest"
-    )
+    target = plan.target
+    command = f"ccm-azure delete {target.deployment_name} -g {target.resource_group}"
     return type(mapped)(
-        f"{mapped.message} Deleted before it: {done}; the deployment record stays, so "
-        f"{again}."
+        f"{mapped.message} Deleted before it: {done}. The deployment record stays, "
+        f"so `{command}` deletes the rest later."
     )
 
 
