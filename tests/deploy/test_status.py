@@ -290,3 +290,31 @@ def test_bad_input_is_one_line_exit_2_and_reaches_no_azure(
 
     line = assert_one_line_error(result, ExitCode.USAGE)
     assert expected in line
+
+
+# --- offline --------------------------------------------------------------------------
+
+
+PROBE = """
+import sys
+from click.testing import CliRunner
+from ccm_azure.cli import main_group
+for command in ("status", "delete"):
+    result = CliRunner().invoke(main_group, [command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "NAME" in result.output and "--resource-group" in result.output
+banned = ("azure", "msal", "rich")
+loaded = [name for name in sys.modules if name.split(".")[0] in banned]
+print(loaded)
+"""
+
+
+def test_help_of_status_and_delete_imports_no_azure_sdk() -> None:
+    import subprocess
+    import sys
+
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True
+    )
+
+    assert completed.stdout.strip() == "[]"
