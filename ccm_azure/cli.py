@@ -26,6 +26,16 @@ _LAZY_COMMANDS = {
         "deploy",
         "Deploy an SGX node VM that enrols in CCM with a join token.",
     ),
+    "status": (
+        "ccm_azure.deploy.status",
+        "status",
+        "Show the state, outputs and operations of a node's deployment.",
+    ),
+    "delete": (
+        "ccm_azure.deploy.teardown",
+        "delete",
+        "Delete what a node's deployment created, after confirmation.",
+    ),
     "api-versions": (
         "ccm_azure.validate.refresh",
         "api_versions_command",

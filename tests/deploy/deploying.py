@@ -34,8 +34,12 @@ def run(
     factory: Callable[[], Any] | None = None,
     debug: bool = False,
     verbose: bool = False,
+    command: str = "deploy",
+    stdin: str | None = None,
 ) -> Outcome:
-    """`ccm-azure [--debug] [--verbose] deploy ARGUMENTS`, signed in with `credential`.
+    """`ccm-azure [--debug] [--verbose] COMMAND ARGUMENTS`, signed in with `credential`.
+
+    `stdin` is what the user types (answers to prompts).
 
     No credential means the real credential chain. Nothing waits: status polls and
     retries of throttled or failed requests go out at once.
@@ -56,12 +60,12 @@ def run(
     exception: BaseException | None = None
     try:
         with (
-            CliRunner().isolation() as (stdout, stderr, _),
+            CliRunner().isolation(input=stdin) as (stdout, stderr, _),
             mock.patch.object(group, "main", with_settings),
         ):
             try:
                 flags = ["--debug"] * debug + ["--verbose"] * verbose
-                code = cli.main([*flags, "deploy", *arguments])
+                code = cli.main([*flags, command, *arguments])
             except SystemExit as exit:
                 code = exit.code
             except Exception as error:  # a bug: let the test show it
