@@ -281,17 +281,31 @@ class Change:
 
     @property
     def resource_type(self) -> str:
-        """`Microsoft.Compute/virtualMachines` from the id's provider segments."""
-        parts = self.resource_id.strip("/").split("/")
-        if "providers" not in parts:
+        """E.g. `Microsoft.Compute/virtualMachines/extensions`: the last provider."""
+        sections = self._sections()
+        if not sections:
             return "Microsoft.Resources/resourceGroups"
-        at = len(parts) - 1 - parts[::-1].index("providers")
-        names = parts[at + 1 :]
-        return "/".join([names[0], *names[1::2]]) if names else ""
+        namespace, *pairs = sections[-1]
+        return "/".join([namespace, *pairs[0::2]])
 
     @property
     def name(self) -> str:
-        return self.resource_id.rstrip("/").rsplit("/", 1)[-1]
+        """The names along the id below the resource group: `ccm-node-1/default`."""
+        sections = self._sections()
+        if not sections:
+            return self.resource_id.rstrip("/").rsplit("/", 1)[-1]
+        return "/".join(name for _, *pairs in sections for name in pairs[1::2])
+
+    def _sections(self) -> list[list[str]]:
+        """The `providers/NAMESPACE/type/name/...` sections of the id."""
+        parts = self.resource_id.strip("/").split("/")
+        sections: list[list[str]] = []
+        for part in parts:
+            if part.lower() == "providers":
+                sections.append([])
+            elif sections:
+                sections[-1].append(part)
+        return [section for section in sections if section]
 
 
 class _Run:

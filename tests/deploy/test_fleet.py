@@ -1,0 +1,438 @@
+"""Fleets, --what-if, --no-wait and a deploy run again, replayed from cassettes.
+
+Several regions deploy side by side, each its own deployment; one region failing
+leaves the others' results in the summary. --what-if writes nothing, --no-wait
+returns once ARM has accepted, and the same command run again updates the same
+deployment in incremental mode.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+from conftest import PREFLIGHT_PASSES, FakeCredential, NodeArguments
+from deploying import (
+    all_played,
+    assert_no_canary,
+    assert_one_line_error,
+    interactions,
+    run,
+)
+
+from ccm_azure.deploy import runner
+from ccm_azure.errors import ExitCode
+
+pytestmark = [PREFLIGHT_PASSES, pytest.mark.vcr(record_mode="none")]
+
+SUBSCRIPTION_PATH = "/subscriptions/00000000-0000-0000-0000-000000000000"
+
+
+@pytest.fixture(autouse=True)
+def one_request_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send one request at a time, as vcrpy replays safely only that way.
+
+    The regions' threads still run side by side; only their HTTP sends take turns,
+    which a real network never needs.
+    """
+    from azure.core.pipeline.transport import RequestsTransport
+
+    send = RequestsTransport.send
+    lock = threading.Lock()
+
+    def send_in_turn(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return send(self, *args, **kwargs)
+
+    monkeypatch.setattr(RequestsTransport, "send", send_in_turn)
+
+
+def in_regions(
+    node: NodeArguments, *regions: str, extra: tuple[str, ...] = ()
+) -> list[str]:
+    """The node's arguments with its one --region replaced by `regions`."""
+    arguments = node(*extra)
+    at = arguments.index("--region")
+    del arguments[at : at + 2]
+    for region in reversed(regions):
+        arguments[at:at] = ["--region", region]
+    return arguments
+
+
+def writes(cassette: Any) -> list[str]:
+    """The requests that would change something in Azure, in the order played."""
+    played = [
+        f"{request.method} {request.path}"
+        for index, (request, _) in enumerate(cassette.data)
+        if cassette.play_counts[index]
+    ]
+    return [
+        line
+        for line in played
+        if line.startswith(("PUT", "DELETE", "PATCH"))
+        or (line.startswith("POST") and not line.endswith(("/validate", "/whatIf")))
+    ]
+
+
+# --- fleets ---------------------------------------------------------------------------
+
+
+@pytest.mark.default_cassette("deploy_fleet_two_regions.yaml")
+def test_three_nodes_in_two_regions_deploy_side_by_side_with_a_summary(
+    vcr: Any,
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    result = run(
+        in_regions(node, "eastus:2", "uksouth", extra=("-o", "table")),
+        fake_credential,
+        debug=True,
+    )
+
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == [
+        "Region",
+        "Resource",
+        "group",
+        "Deployment",
+        "State",
+        "Nodes",
+    ]
+    east = next(line for line in lines if line.startswith("eastus"))
+    south = next(line for line in lines if line.startswith("uksouth"))
+    assert "ccm-node-eastus" in east and "Succeeded" in east
+    assert "ccm-node-1 (10.0.0.4), ccm-node-2 (10.0.0.5)" in east
+    assert "ccm-node-uksouth" in south and "ccm-node (10.0.0.4)" in south
+    # Each region's progress is its own, prefixed with the region.
+    assert "eastus: Created resource group ccm-node-eastus in eastus." in result.stderr
+    assert (
+        "uksouth: Created resource group ccm-node-uksouth in uksouth." in result.stderr
+    )
+    assert "eastus: Checking that 2 x Standard_DC2s_v3 can run in eastus" in (
+        result.stderr
+    )
+    assert "uksouth: Checking that 1 x Standard_DC2s_v3" in result.stderr
+    assert all_played(vcr)
+    # One deployment per region, with that region's node count.
+    sent = {
+        request.path.split("/")[4]: json.loads(request.body)["properties"]["parameters"]
+        for request in vcr.requests
+        if request.method == "PUT" and request.path.endswith("/ccm-azure-ccm-node")
+    }
+    assert sent["ccm-node-eastus"]["nodeCount"] == {"value": 2}
+    assert sent["ccm-node-uksouth"]["nodeCount"] == {"value": 1}
+    assert_no_canary(result, debug_logs)
+
+
+@pytest.mark.default_cassette("deploy_fleet_two_regions.yaml")
+def test_a_fleet_summary_in_json_has_every_regions_nodes(
+    node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    result = run(in_regions(node, "eastus:2", "uksouth"), fake_credential)
+
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert [row["region"] for row in summary] == ["eastus", "uksouth"]
+    assert [row["state"] for row in summary] == ["Succeeded", "Succeeded"]
+    assert [row["exitCode"] for row in summary] == [0, 0]
+    assert [n["vmName"] for n in summary[0]["outputs"]["nodes"]] == [
+        "ccm-node-1",
+        "ccm-node-2",
+    ]
+    assert summary[1]["outputs"]["nodes"][0]["privateIpAddress"] == "10.0.0.4"
+
+
+@pytest.mark.default_cassette("deploy_fleet_one_region_refused.yaml")
+def test_one_region_refused_does_not_hide_the_other_regions_result(
+    vcr: Any,
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    result = run(in_regions(node, "eastus", "uksouth"), fake_credential, debug=True)
+
+    assert result.exit_code == ExitCode.NOT_AVAILABLE, result.stderr
+    summary = json.loads(result.stdout)
+    assert [(row["region"], row["state"]) for row in summary] == [
+        ("eastus", "Succeeded"),
+        ("uksouth", "Failed"),
+    ]
+    assert summary[0]["outputs"]["nodes"][0]["vmName"] == "ccm-node"
+    assert summary[1]["exitCode"] == ExitCode.NOT_AVAILABLE
+    assert "Standard DCSv3 Family vCPUs" in summary[1]["error"]
+    errors = [
+        line for line in result.stderr.splitlines() if line.startswith("ccm-azure:")
+    ]
+    assert errors[0].startswith("ccm-azure: error: uksouth: Not enough vCPU quota")
+    assert errors[-1].startswith("ccm-azure: error: 1 of 2 regions did not deploy")
+    # Nothing was written in uksouth: the refusal came before the resource group.
+    assert not [line for line in writes(vcr) if "uksouth" in line]
+    assert all_played(vcr)
+    assert_no_canary(result, debug_logs)
+
+
+@pytest.mark.default_cassette("deploy_fleet_two_regions.yaml")
+def test_ctrl_c_during_a_fleet_stops_following_every_region_and_exits_130(
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    following = threading.Semaphore(0)
+    follow = runner._Run.follow
+
+    def follow_after_ctrl_c(self: Any, poller: Any) -> Any:
+        following.release()
+        assert self.options.stop.wait(10), "Ctrl-C was never passed on"
+        return follow(self, poller)
+
+    def ctrl_c_once_both_follow(futures: Any) -> None:
+        for _ in futures:
+            assert following.acquire(timeout=10)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner._Run, "follow", follow_after_ctrl_c)
+    monkeypatch.setattr(
+        "ccm_azure.deploy.fleet.concurrent.futures.wait", ctrl_c_once_both_follow
+    )
+
+    result = run(in_regions(node, "eastus:2", "uksouth"), fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.INTERRUPTED)
+    assert "go on in Azure" in line
+    for group in ("ccm-node-eastus", "ccm-node-uksouth"):
+        assert f"`ccm-azure status ccm-azure-ccm-node -g {group} " in line
+
+
+@pytest.mark.parametrize(
+    ("regions", "message"),
+    [
+        (["eastus", "eastus"], "--region eastus is given twice"),
+        (["eastus", "EastUS:2"], "--region eastus is given twice"),
+        (["eastus:0"], "from 1 to 10"),
+        (["eastus:11"], "from 1 to 10"),
+        (["eastus:two"], "from 1 to 10"),
+        (["westeurope"], "westeurope"),
+    ],
+)
+def test_bad_regions_are_one_line_exit_2_and_no_request(
+    node: NodeArguments, regions: list[str], message: str
+) -> None:
+    def no_credential() -> Any:
+        raise AssertionError("bad input must not reach Azure")
+
+    result = run(in_regions(node, *regions), factory=no_credential)
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert message in line
+
+
+def test_one_resource_group_for_several_regions_is_refused(node: NodeArguments) -> None:
+    result = run(in_regions(node, "eastus", "uksouth", extra=("-g", "ccm-fleet")))
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert "several regions" in line and "leave -g out" in line
+
+
+def test_count_is_bounded_by_the_offer(node: NodeArguments) -> None:
+    result = run(node("--count", "11"))
+
+    assert result.exit_code == ExitCode.USAGE
+    assert "--count" in result.stderr and "Traceback" not in result.stderr
+
+
+# --- --what-if ------------------------------------------------------------------------
+
+
+@pytest.mark.default_cassette("deploy_what_if_new_group.yaml")
+def test_what_if_in_a_new_group_shows_the_changes_and_writes_nothing(
+    vcr: Any,
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    result = run(node("--count", "2", "--what-if", "-o", "table"), fake_credential)
+
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "Changes in eastus, resource group ccm-node-eastus" in out
+    assert "+ Create    Microsoft.Resources/resourceGroups" in out
+    assert "Microsoft.Compute/virtualMachines             ccm-node-2" in out
+    assert (
+        "Microsoft.Compute/virtualMachines/extensions  ccm-node-2/install-node-agent"
+        in (out)
+    )
+    assert "Microsoft.Resources/tags                      ccm-node-1/default" in out
+    assert "* Ignore" in out
+    assert out.rstrip().endswith("12 resources: 11 create, 1 ignore.")
+    assert writes(vcr) == []
+    assert all_played(vcr)
+    # What-if ran at subscription scope, and the join token went only as a secure
+    # parameter of the template that creates the group.
+    (post,) = [r for r in vcr.requests if r.method == "POST"]
+    assert post.path == (
+        f"{SUBSCRIPTION_PATH}/providers/Microsoft.Resources/deployments/"
+        "ccm-azure-ccm-node/whatIf"
+    )
+    assert_no_canary(result, debug_logs)
+
+
+def test_what_if_template_for_a_new_group_passes_secure_values_securely() -> None:
+    request = runner.DeploymentRequest(
+        subscription_id="00000000-0000-0000-0000-000000000000",
+        resource_group="ccm-node-eastus",
+        location="eastus",
+        deployment_name="ccm-azure-ccm-node",
+        template={
+            "parameters": {
+                "location": {"type": "string"},
+                "joinToken": {"type": "securestring"},
+            },
+            "resources": [],
+        },
+        parameters={"location": "eastus", "joinToken": "CANARY"},
+        resource_group_tags={"created-by": "ccm-azure"},
+    )
+
+    body = runner._in_new_group(request)
+    template = body["properties"]["template"]
+    group, nested = template["resources"]
+
+    assert template["parameters"]["joinToken"] == {"type": "securestring"}
+    assert "CANARY" not in json.dumps(template)
+    assert body["properties"]["parameters"]["joinToken"] == {"value": "CANARY"}
+    assert group["type"] == "Microsoft.Resources/resourceGroups"
+    assert group["tags"] == {"created-by": "ccm-azure"}
+    assert nested["resourceGroup"] == "ccm-node-eastus"
+    assert nested["properties"]["expressionEvaluationOptions"] == {"scope": "inner"}
+    assert nested["properties"]["parameters"]["joinToken"] == {
+        "value": "[parameters('joinToken')]"
+    }
+    assert nested["properties"]["template"] == request.template
+
+
+@pytest.mark.default_cassette("deploy_what_if_existing_group.yaml")
+def test_what_if_in_an_existing_group_as_json(
+    vcr: Any, node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    result = run(node("--what-if"), fake_credential)
+
+    assert result.exit_code == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert answer["resourceGroup"] == "ccm-node-eastus"
+    kinds = [change["changeType"] for change in answer["changes"]]
+    assert kinds.count("Create") == 6 and kinds.count("Ignore") == 1
+    assert writes(vcr) == []
+    assert interactions(vcr)[1].endswith(
+        "/resourcegroups/ccm-node-eastus/providers/Microsoft.Resources/deployments/"
+        "ccm-azure-ccm-node/whatIf"
+    )
+    assert all_played(vcr)
+
+
+def test_change_names_its_resource_type_and_name() -> None:
+    group = runner.Change("Create", f"{SUBSCRIPTION_PATH}/resourceGroups/g")
+    extension = runner.Change(
+        "Create",
+        f"{SUBSCRIPTION_PATH}/resourceGroups/g/providers/Microsoft.Compute/"
+        "virtualMachines/n-1/extensions/install-node-agent",
+    )
+    tags = runner.Change(
+        "Create",
+        f"{SUBSCRIPTION_PATH}/resourceGroups/g/providers/Microsoft.Compute/"
+        "virtualMachines/n-1/providers/Microsoft.Resources/tags/default",
+    )
+
+    assert (group.resource_type, group.name) == (
+        "Microsoft.Resources/resourceGroups",
+        "g",
+    )
+    assert extension.resource_type == "Microsoft.Compute/virtualMachines/extensions"
+    assert extension.name == "n-1/install-node-agent"
+    assert (tags.resource_type, tags.name) == (
+        "Microsoft.Resources/tags",
+        "n-1/default",
+    )
+
+
+# --- --no-wait and running again ------------------------------------------------------
+
+
+@pytest.mark.default_cassette("deploy_no_wait.yaml")
+def test_no_wait_returns_once_accepted_and_says_how_to_follow(
+    vcr: Any,
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    result = run(node("--no-wait"), fake_credential, debug=True)
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "resourceGroup": "ccm-node-eastus",
+        "deployment": "ccm-azure-ccm-node",
+        "state": "Accepted",
+    }
+    assert "Deployment ccm-azure-ccm-node is Accepted and goes on in Azure" in (
+        result.stderr
+    )
+    assert "`ccm-azure status ccm-azure-ccm-node -g ccm-node-eastus" in result.stderr
+    assert not [r for r in vcr.requests if "operationStatuses" in r.path]
+    assert all_played(vcr)
+    assert_no_canary(result, debug_logs)
+
+
+@pytest.mark.default_cassette("deploy_run_again.yaml")
+def test_running_the_same_deploy_again_updates_the_same_deployment(
+    vcr: Any, node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    result = run(node(), fake_credential)
+
+    assert result.exit_code == 0, result.stderr
+    assert "Using resource group ccm-node-eastus." in result.stderr
+    # The quota is full with the node's own vCPUs: they count as present.
+    assert "Preflight passed" in result.stderr
+    assert writes(vcr) == [
+        f"PUT {SUBSCRIPTION_PATH}/resourcegroups/ccm-node-eastus/providers/"
+        "Microsoft.Resources/deployments/ccm-azure-ccm-node"
+    ]
+    (put,) = [r for r in vcr.requests if r.method == "PUT" and vcr.play_counts]
+    assert json.loads(put.body)["properties"]["mode"] == "Incremental"
+    assert json.loads(result.stdout)["nodes"][0]["vmName"] == "ccm-node"
+    assert all_played(vcr)
+
+
+# --- the preflight in the whole command -----------------------------------------------
+
+
+@pytest.mark.vcr("preflight_not_available_for_subscription.yaml")
+@pytest.mark.default_cassette("deploy_preflight_refused.yaml")
+def test_an_unavailable_size_is_refused_before_any_write(
+    vcr: Any,
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+    debug_logs: pytest.LogCaptureFixture,
+) -> None:
+    result = run(node(), fake_credential, debug=True)
+
+    line = assert_one_line_error(result, ExitCode.NOT_AVAILABLE)
+    assert "NotAvailableForSubscription" in line
+    assert "--size" in line
+    assert writes(vcr) == []
+    assert_no_canary(result, debug_logs)
+
+
+@pytest.mark.vcr("preflight_family_quota_zero.yaml")
+@pytest.mark.default_cassette("deploy_preflight_refused.yaml")
+def test_a_quota_shortfall_is_refused_before_any_write(
+    vcr: Any, node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    result = run(node(), fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.NOT_AVAILABLE)
+    assert "Standard DCSv3 Family vCPUs (standardDCSv3Family) has a limit of 0" in line
+    assert "request a new limit of at least 2" in line
+    assert writes(vcr) == []
