@@ -122,7 +122,7 @@ def test_validation_400_is_one_line_with_the_inner_codes(
         debug=True,
     )
 
-    line = assert_one_line_error(result, ExitCode.AZURE_REJECTED)
+    line = assert_one_line_error(result, ExitCode.NOT_AVAILABLE)
     assert "(InvalidTemplateDeployment)" in line
     assert "SkuNotAvailable: The requested VM size" in line
     assert "QuotaExceeded: Operation could not be completed" in line

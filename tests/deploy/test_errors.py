@@ -195,9 +195,13 @@ def test_credential_failures_say_how_to_sign_in() -> None:
 
     assert isinstance(mapped, errors.SignInFailed)
     assert mapped.exit_code == ExitCode.AUTHENTICATION
-    assert "(Microsoft Entra ID answered AADSTS7000215)" in str(mapped)
-    assert "az login" in str(mapped)
-    assert "\n" not in str(mapped)
+    assert str(mapped) == (
+        "Could not sign in to Azure: EnvironmentCredential got no token (Microsoft "
+        "Entra ID answered AADSTS7000215: Invalid client secret provided). Next: set "
+        "AZURE_CLIENT_SECRET to the client secret's value (not its secret id), or "
+        "create a new secret with `az ad sp credential reset --id AZURE_CLIENT_ID`, "
+        "then run the command again."
+    )
 
 
 def test_a_refused_token_is_an_authentication_error() -> None:
