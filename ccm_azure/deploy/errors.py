@@ -125,6 +125,11 @@ _NEXT_STEPS: Mapping[str, str] = {
         "in CCM, or an installer URL the VM cannot reach), then run the command again "
         "(it updates the same deployment)"
     ),
+    "PropertyChangeNotAllowed": (
+        "the VM exists with another value for that property, which Azure cannot "
+        "change: deploy with the value it has, or a new node under another --name, "
+        "or delete the VM first"
+    ),
     "SubscriptionNotFound": (
         "check --subscription or AZURE_SUBSCRIPTION_ID against `az account list -o "
         "table`"
@@ -382,8 +387,10 @@ def describe(
     resources: Sequence[FailedResource] = (),
     default_step: str,
     situation: Situation = _UNNAMED,
+    aftermath: str = "",
 ) -> str:
-    """One line: what happened, Azure's codes and messages, what failed, what to do."""
+    """One line: what happened, Azure's codes and messages, what failed, where that
+    leaves the deployment (`aftermath`), what to do."""
     items = flatten_error(error)
     outer = items[0].code if items and items[0].code else ""
     inner = items[1:] if outer else items
@@ -395,6 +402,8 @@ def describe(
         text += ": " + items[0].message
     if resources:
         text = text.rstrip(".") + ". Failed: " + ", ".join(map(str, resources))
+    if aftermath:
+        text = text.rstrip(".") + ". " + aftermath[0].upper() + aftermath[1:]
     codes = [_advice_code(item) for item in items]
     codes += [code for resource in resources for code in resource.codes]
     step = next_step(codes, default_step, situation, unregistered_provider(error))
@@ -497,8 +506,8 @@ def sign_in_failed(
         return _token_refused(error, response, situation)
     text = str(getattr(error, "message", "") or error)
     found = dict(_AADSTS.findall(text))
-    credential = re.match(r"(\w+Credential)\b", text.strip())
-    who = f"{credential[1]} got no token" if credential else "no credential got a token"
+    who = f"{_failed_credential(text)} got no token" if found else ""
+    who = who or "no credential got a token"
     why = "; ".join(f"{code}: {one_line(what)}" for code, what in found.items())
     step = next(
         (_SIGN_IN_STEPS[code] for code in found if code in _SIGN_IN_STEPS),
@@ -508,6 +517,14 @@ def sign_in_failed(
     if why:
         headline += f" (Microsoft Entra ID answered {why})"
     return SignInFailed(_redacted(f"{headline}. Next: {step}.", situation))
+
+
+def _failed_credential(text: str) -> str:
+    """The credential of a chain's report that Microsoft Entra ID refused."""
+    attempts = re.findall(r"^\s*(\w+Credential): (.*)$", text, re.MULTILINE)
+    refused = [str(name) for name, why in attempts if "AADSTS" in why]
+    named = re.match(r"\s*(\w+Credential)\b", text)
+    return (refused or [str(named[1]) if named else "the credential"])[0]
 
 
 def _token_refused(
@@ -665,12 +682,19 @@ def unavailable(
             "wait a few minutes (https://azure.status.microsoft lists outages) and run "
             "the command again"
         )
+    aftermath = ""
     if situation.started:
-        headline += f"; {situation.goes_on()}"
+        aftermath = situation.goes_on()
         step += " if it failed"
     return AzureUnavailable(
         situation.redact(
-            describe(headline, body or {}, default_step=step, situation=situation)
+            describe(
+                headline,
+                body or {},
+                default_step=step,
+                situation=situation,
+                aftermath=aftermath,
+            )
         )
     )
 
