@@ -240,7 +240,7 @@ stdout and stderr, each cut to its last few kilobytes by the extension."""
 
 _NOISE = re.compile(
     r"^(?:[\s\d.:%kKMG/-]*$"  # curl and apt progress meters
-    r"|\s*% Total"
+    r"|\s*% Total|\s*Dload|\s*\d+% \["  # and their headers, apt's "45% [Working]"
     r"|debconf: |dpkg-preconfigure: "
     r"|WARNING: apt does not have a stable CLI interface"
     r"|\+ )"  # shell trace lines
@@ -270,15 +270,9 @@ def script_failure(message: str) -> str:
         return ""
     what = one_line(match["what"]).rstrip(". ")
     why = one_line(match["why"]).rstrip(". ")
-    stderr = script_output_tail(match["stderr"])
-    tail, stream = (
-        (stderr, "stderr")
-        if stderr
-        else (
-            script_output_tail(match["stdout"]),
-            "stdout",
-        )
-    )
+    stream, tail = "stderr", script_output_tail(match["stderr"])
+    if not tail:
+        stream, tail = "stdout", script_output_tail(match["stdout"])
     text = f"{what}: {why}" if why else what
     if tail:
         text += f"; the script's {stream} ends: " + " | ".join(tail)
