@@ -49,42 +49,42 @@ def setting_at_fault(error: Exception, environ: Mapping[str, str]) -> str:
     if "AZURE_TOKEN_CREDENTIALS" in text:
         value = environ.get("AZURE_TOKEN_CREDENTIALS", "")
         return (
-            f"AZURE_TOKEN_CREDENTIALS is '{value}', which names no credential; set it "
-            "to dev, prod or one credential such as AzureCliCredential or "
+            f"AZURE_TOKEN_CREDENTIALS is '{value}', which names no credential. Next: "
+            "set it to dev, prod or one credential such as AzureCliCredential or "
             "EnvironmentCredential, or unset it."
         )
     if "authority" in lower:
         value = environ.get("AZURE_AUTHORITY_HOST", "")
         return (
-            f"AZURE_AUTHORITY_HOST is '{value}', which is not an https:// address; set "
-            f"it to your cloud's sign-in host ({PUBLIC_AUTHORITY} for the public "
-            "cloud), or unset it."
+            f"AZURE_AUTHORITY_HOST is '{value}', which is not an https:// address. "
+            f"Next: set it to your cloud's sign-in host ({PUBLIC_AUTHORITY} for the "
+            "public cloud), or unset it."
         )
     if "tenant" in lower:
         value = environ.get("AZURE_TENANT_ID", "")
         return (
-            f"AZURE_TENANT_ID is '{value}', which is not a tenant id; set it to the "
-            "tenant's GUID (`az account show --query tenantId -o tsv`) or its domain, "
-            "or unset it."
+            f"AZURE_TENANT_ID is '{value}', which is not a tenant id. Next: set it to "
+            "the tenant's GUID (`az account show --query tenantId -o tsv`) or its "
+            "domain, or unset it."
         )
     if certificate and isinstance(error, OSError):
         reason = error.strerror or type(error).__name__
         return (
             f"AZURE_CLIENT_CERTIFICATE_PATH names {certificate}, which cannot be read "
-            f"({reason}); point it at the service principal's PEM or PKCS12 "
+            f"({reason}). Next: point it at the service principal's PEM or PKCS12 "
             "certificate, or unset it."
         )
     if certificate and "certificate" in lower:
         return (
             f"AZURE_CLIENT_CERTIFICATE_PATH names {certificate}, which is not a PEM or "
             "PKCS12 certificate with its private key (or "
-            "AZURE_CLIENT_CERTIFICATE_PASSWORD does not open it); point it at the "
-            "service principal's certificate, or unset it."
+            "AZURE_CLIENT_CERTIFICATE_PASSWORD does not open it). Next: point it at "
+            "the service principal's certificate, or unset it."
         )
     reason = one_line(text.splitlines()[0] if text else type(error).__name__)
     return (
-        f"The Azure sign-in settings in the environment are not usable ({reason}); "
-        "check the AZURE_* variables, or unset them and sign in with `az login`."
+        f"The Azure sign-in settings in the environment are not usable ({reason}). "
+        "Next: check the AZURE_* variables, or unset them and sign in with `az login`."
     )
 
 

@@ -66,12 +66,38 @@ SIGN_IN_HELP = (
 )
 
 _MAX_MESSAGE = 400
+_TAIL_LINES = 3
+"""How many of the bootstrap script's last output lines an extension failure shows."""
+_MAX_TAIL_LINE = 200
+
+CAPACITY_CODES = frozenset(
+    {
+        "SkuNotAvailable",
+        "QuotaExceeded",
+        "AllocationFailed",
+        "ZonalAllocationFailed",
+        "OverconstrainedAllocationRequest",
+        "OverconstrainedZonalAllocationRequest",
+    }
+)
+"""Inner codes that mean the size cannot run in that region for this subscription:
+another size, region or a quota request is the way out (exit 7), not a retry."""
+
+_QUOTA_STEP = (
+    "request more vCPU quota for the size's family in this region (Azure portal, "
+    "Quotas) or choose a smaller --size or another --region"
+)
+_CAPACITY_STEP = (
+    "choose another --size or --region, since Azure has no room for the size there "
+    "now; or try again later"
+)
 
 _NEXT_STEPS: Mapping[str, str] = {
-    "QuotaExceeded": (
-        "request more vCPU quota for the size's family in this region (Azure portal, "
-        "Quotas) or choose a smaller --size"
-    ),
+    "QuotaExceeded": _QUOTA_STEP,
+    "AllocationFailed": _CAPACITY_STEP,
+    "ZonalAllocationFailed": _CAPACITY_STEP,
+    "OverconstrainedAllocationRequest": _CAPACITY_STEP,
+    "OverconstrainedZonalAllocationRequest": _CAPACITY_STEP,
     "SkuNotAvailable": (
         "choose another --size or --region, since this subscription cannot use the "
         "size there now (`az vm list-skus -l REGION --size Standard_DC` shows why)"
@@ -85,17 +111,24 @@ _NEXT_STEPS: Mapping[str, str] = {
         "exemption, or choose values the policy allows"
     ),
     "MissingSubscriptionRegistration": (
-        "register the resource provider named above with `az provider register "
-        "--namespace NAMESPACE` and run the command again"
+        "register the resource provider with `az provider register --namespace "
+        "{namespace}` (it needs the Contributor role on the subscription: ask its "
+        "owner if Azure refused to register it for you) and run the command again"
     ),
     "DeploymentActive": (
         "wait for the running deployment of the same name (`az deployment group wait "
         "--created -g {group} -n {deployment}`) and run the command again"
     ),
     "VMExtensionProvisioningError": (
-        "the node agent did not install on the VM: check that the join token is "
-        "current and the installer URL is reachable from the VM, then run the command "
-        "again (it updates the same deployment)"
+        "the node agent did not install on the VM: fix what the script's last lines "
+        "above say (often a join token that has expired or was used: create a new one "
+        "in CCM, or an installer URL the VM cannot reach), then run the command again "
+        "(it updates the same deployment)"
+    ),
+    "PropertyChangeNotAllowed": (
+        "the VM exists with another value for that property, which Azure cannot "
+        "change: deploy with the value it has, or a new node under another --name, "
+        "or delete the VM first"
     ),
     "SubscriptionNotFound": (
         "check --subscription or AZURE_SUBSCRIPTION_ID against `az account list -o "
@@ -184,8 +217,8 @@ def flatten_error(error: Mapping[str, Any]) -> list[ErrorItem]:
         if nested is not None:
             message = ""
             children.insert(0, nested)
-        message = one_line(message)
-        message = _shorten(message).rstrip(".")
+        script = script_failure(message)
+        message = script or _shorten(one_line(message)).rstrip(".")
         item = ErrorItem(code, message)
         if (code or message) and item not in items:
             items.append(item)
@@ -195,6 +228,77 @@ def flatten_error(error: Mapping[str, Any]) -> list[ErrorItem]:
 
     visit(error)
     return items
+
+
+_SCRIPT_OUTPUT = re.compile(
+    r"^(?P<what>.*?)\s*Error message:\s*'(?P<why>.*?)\s*\[stdout\]"
+    r"(?P<stdout>.*?)\[stderr\](?P<stderr>.*?)(?:'\.\s*More information.*)?$",
+    re.DOTALL,
+)
+"""The Custom Script extension's failure: what failed, why, then the script's
+stdout and stderr, each cut to its last few kilobytes by the extension."""
+
+_NOISE = re.compile(
+    r"^(?:[\s\d.:%kKMG/-]*$"  # curl and apt progress meters
+    r"|\s*% Total|\s*Dload|\s*\d+% \["  # and their headers, apt's "45% [Working]"
+    r"|debconf: |dpkg-preconfigure: "
+    r"|WARNING: apt does not have a stable CLI interface"
+    r"|\+ )"  # shell trace lines
+)
+
+
+def script_output_tail(output: str, lines: int = _TAIL_LINES) -> list[str]:
+    """The last meaningful lines of a script's output, each on one line and short."""
+    meaningful = [
+        _shorten(one_line(line), _MAX_TAIL_LINE)
+        for line in output.replace("\r", "\n").splitlines()
+        if line.strip() and not _NOISE.match(line)
+    ]
+    return meaningful[-lines:]
+
+
+def script_failure(message: str) -> str:
+    """A Custom Script extension failure as one short line ending with its output.
+
+    The extension puts the script's whole stdout and stderr into its error message;
+    what says why it failed is at the end, so the end is what is kept: the last
+    lines of stderr, or of stdout when stderr is empty. "" when `message` is no
+    such failure.
+    """
+    match = _SCRIPT_OUTPUT.match(message.strip())
+    if match is None:
+        return ""
+    what = one_line(match["what"]).rstrip(". ")
+    why = one_line(match["why"]).rstrip(". ")
+    stream, tail = "stderr", script_output_tail(match["stderr"])
+    if not tail:
+        stream, tail = "stdout", script_output_tail(match["stdout"])
+    text = f"{what}: {why}" if why else what
+    if tail:
+        text += f"; the script's {stream} ends: " + " | ".join(tail)
+    return text.rstrip(".")
+
+
+def unregistered_provider(error: Mapping[str, Any]) -> str:
+    """The namespace a MissingSubscriptionRegistration in Azure's error tree names."""
+    details = [d for d in error.get("details") or [] if isinstance(d, Mapping)]
+    if error.get("code") == "MissingSubscriptionRegistration":
+        targets = [str(d["target"]) for d in [error, *details] if d.get("target")]
+        quoted = re.findall(r"'([\w.]+)'", str(error.get("message") or ""))
+        return (targets or quoted or [""])[0]
+    for detail in details:
+        namespace = unregistered_provider(detail)
+        if namespace:
+            return namespace
+    return ""
+
+
+def is_capacity(item: ErrorItem) -> bool:
+    """Whether an error says the size cannot run there for this subscription."""
+    if item.code in CAPACITY_CODES:
+        return True
+    # Older quota refusals: OperationNotAllowed "... exceeding quota limits of Core".
+    return item.code == "OperationNotAllowed" and "quota" in item.message.lower()
 
 
 def failed_resources(operations: Iterable[Mapping[str, Any]]) -> list[FailedResource]:
@@ -217,11 +321,11 @@ def failed_resources(operations: Iterable[Mapping[str, Any]]) -> list[FailedReso
     return failed
 
 
-def _shorten(message: str) -> str:
+def _shorten(message: str, limit: int = _MAX_MESSAGE) -> str:
     """`message`, cut at a word boundary when it is very long (quota links are)."""
-    if len(message) <= _MAX_MESSAGE:
+    if len(message) <= limit:
         return message
-    cut = message[:_MAX_MESSAGE].rsplit(" ", 1)[0]
+    cut = message[:limit].rsplit(" ", 1)[0]
     return cut.rstrip(" .,;:") + " [...]"
 
 
@@ -235,23 +339,38 @@ class Situation:
     redact: Callable[[str], str] = str
     subscription_id: str = ""
 
-    def fill(self, advice: str) -> str:
-        """`advice` with the resource group and deployment names put in."""
-        return advice.format(group=self.resource_group, deployment=self.deployment_name)
+    def fill(self, advice: str, namespace: str = "") -> str:
+        """`advice` with the resource group, deployment and provider names put in."""
+        return advice.format(
+            group=self.resource_group,
+            deployment=self.deployment_name,
+            namespace=namespace or "NAMESPACE",
+        )
+
+    def goes_on(self) -> str:
+        """What to tell about a deployment that started and that Azure still runs."""
+        return (
+            f"the deployment '{self.deployment_name}' was started and goes on in "
+            f"Azure: see it with `az deployment group show -g {self.resource_group} "
+            f"-n {self.deployment_name}`"
+        )
 
 
 _UNNAMED = Situation("RESOURCE_GROUP", "DEPLOYMENT", started=False)
 
 
 def next_step(
-    codes: Sequence[str], default: str, situation: Situation = _UNNAMED
+    codes: Sequence[str],
+    default: str,
+    situation: Situation = _UNNAMED,
+    namespace: str = "",
 ) -> str:
     """The advice for each code that has some, innermost first, else `default`."""
     advice: list[str] = []
     for code in reversed(codes):
         text = _NEXT_STEPS.get(code)
-        if text is not None and situation.fill(text) not in advice:
-            advice.append(situation.fill(text))
+        if text is not None and situation.fill(text, namespace) not in advice:
+            advice.append(situation.fill(text, namespace))
     return "; or ".join(advice) if advice else default
 
 
@@ -262,8 +381,10 @@ def describe(
     resources: Sequence[FailedResource] = (),
     default_step: str,
     situation: Situation = _UNNAMED,
+    aftermath: str = "",
 ) -> str:
-    """One line: what happened, Azure's codes and messages, what failed, what to do."""
+    """One line: what happened, Azure's codes and messages, what failed, where that
+    leaves the deployment (`aftermath`), what to do."""
     items = flatten_error(error)
     outer = items[0].code if items and items[0].code else ""
     inner = items[1:] if outer else items
@@ -275,9 +396,28 @@ def describe(
         text += ": " + items[0].message
     if resources:
         text = text.rstrip(".") + ". Failed: " + ", ".join(map(str, resources))
-    codes = [item.code for item in items] + [c for r in resources for c in r.codes]
-    step = next_step(codes, default_step, situation)
+    if aftermath:
+        text = text.rstrip(".") + ". " + aftermath[0].upper() + aftermath[1:]
+    codes = [_advice_code(item) for item in items]
+    codes += [code for resource in resources for code in resource.codes]
+    step = next_step(codes, default_step, situation, unregistered_provider(error))
     return text.rstrip(".") + ". Next: " + step + "."
+
+
+def _advice_code(item: ErrorItem) -> str:
+    """The code whose advice fits `item`: an old-style quota refusal is a quota one."""
+    if item.code == "OperationNotAllowed" and is_capacity(item):
+        return "QuotaExceeded"
+    return item.code
+
+
+def capacity_problem(
+    error: Mapping[str, Any], resources: Sequence[FailedResource] = ()
+) -> bool:
+    """Whether Azure's error, or a failed operation, says the size cannot run there."""
+    if any(is_capacity(item) for item in flatten_error(error)):
+        return True
+    return any(code in CAPACITY_CODES for r in resources for code in r.codes)
 
 
 def _error_body(error: Any) -> Mapping[str, Any] | None:
@@ -316,18 +456,147 @@ def _model_as_dict(model: Any) -> dict[str, Any]:
     }
 
 
-def sign_in_failed(error: BaseException) -> SignInFailed:
+_SIGN_IN_STEPS: Mapping[str, str] = {
+    "AADSTS7000215": (
+        "set AZURE_CLIENT_SECRET to the client secret's value (not its secret id), "
+        "or create a new secret with `az ad sp credential reset --id "
+        "AZURE_CLIENT_ID`, then run the command again"
+    ),
+    "AADSTS7000222": (
+        "the client secret has expired: create a new one with `az ad sp credential "
+        "reset --id AZURE_CLIENT_ID`, put it in AZURE_CLIENT_SECRET and run the "
+        "command again"
+    ),
+    "AADSTS700016": (
+        "check AZURE_CLIENT_ID and AZURE_TENANT_ID: the application is not in that "
+        "tenant"
+    ),
+    "AADSTS90002": "check AZURE_TENANT_ID: Microsoft Entra ID knows no such tenant",
+}
+"""The next step for the Microsoft Entra ID errors a service principal meets most."""
+
+_REFUSED_TOKEN_STEPS: Mapping[str, str] = {
+    "ExpiredAuthenticationToken": (
+        "check that this computer's clock is right (a clock that runs behind makes "
+        "an expired token look valid), sign in again (`az login`) and run the "
+        "command again"
+    ),
+}
+_SIGN_IN_AGAIN = (
+    "sign in again in the subscription's tenant (`az login --tenant TENANT`, or the "
+    "AZURE_* variables of a service principal of that tenant) and run the command "
+    "again"
+)
+_AADSTS = re.compile(r"(AADSTS\d+):\s*([^.]*)")
+_CHALLENGE_FIELD = re.compile(r'(\w+)="([^"]*)"')
+
+
+def sign_in_failed(
+    error: BaseException, situation: Situation | None = None
+) -> SignInFailed:
     """The error for a credential that got no token, or a token Azure refused."""
     response = getattr(error, "response", None)
-    if response is not None:
-        body = _error_body(error) or {}
-        code = str(body.get("code") or getattr(response, "status_code", ""))
-        return SignInFailed(
-            f"Azure refused the sign-in ({code}); {SIGN_IN_HELP}.",
+    if response is not None and getattr(response, "status_code", 0) in (401, 403):
+        return _token_refused(error, response, situation)
+    text = str(getattr(error, "message", "") or error)
+    found = dict(_AADSTS.findall(text))
+    who = f"{_failed_credential(text)} got no token" if found else ""
+    who = who or "no credential got a token"
+    why = "; ".join(f"{code}: {one_line(what)}" for code, what in found.items())
+    step = next(
+        (_SIGN_IN_STEPS[code] for code in found if code in _SIGN_IN_STEPS),
+        SIGN_IN_HELP,
+    )
+    headline = f"Could not sign in to Azure: {who}"
+    if why:
+        headline += f" (Microsoft Entra ID answered {why})"
+    return SignInFailed(_redacted(f"{headline}. Next: {step}.", situation))
+
+
+def _failed_credential(text: str) -> str:
+    """The credential of a chain's report that Microsoft Entra ID refused."""
+    attempts = re.findall(r"^\s*(\w+Credential): (.*)$", text, re.MULTILINE)
+    refused = [str(name) for name, why in attempts if "AADSTS" in why]
+    named = re.match(r"\s*(\w+Credential)\b", text)
+    return (refused or [str(named[1]) if named else "the credential"])[0]
+
+
+def _token_refused(
+    error: BaseException, response: Any, situation: Situation | None
+) -> SignInFailed:
+    """Azure Resource Manager refused the access token the credential got."""
+    body = _error_body(error) or {}
+    code = str(body.get("code") or "")
+    message = one_line(str(body.get("message") or "")).rstrip(".")
+    if not code:
+        # HEAD answers have no body; the challenge header says why instead.
+        challenge = dict(
+            _CHALLENGE_FIELD.findall(_header(response, "WWW-Authenticate"))
         )
-    reasons = sorted(set(re.findall(r"AADSTS\d+", str(error))))
-    why = f" (Microsoft Entra ID answered {', '.join(reasons)})" if reasons else ""
-    return SignInFailed(f"Could not sign in to Azure{why}; {SIGN_IN_HELP}.")
+        code = challenge.get("error", "")
+        message = one_line(challenge.get("error_description", "")).rstrip(".")
+    status = _http(int(response.status_code), str(getattr(response, "reason", "")))
+    cause = ", ".join(part for part in (status, code) if part)
+    text = f"Azure Resource Manager refused the access token ({cause})"
+    if message:
+        text += f": {message}"
+    if situation is not None and situation.started:
+        text += f"; {situation.goes_on()}"
+    step = _REFUSED_TOKEN_STEPS.get(code, _SIGN_IN_AGAIN)
+    return SignInFailed(_redacted(f"{text}. Next: {step}.", situation))
+
+
+def _header(response: Any, name: str) -> str:
+    headers = getattr(response, "headers", None) or {}
+    return str(headers.get(name) or "")
+
+
+def _redacted(text: str, situation: Situation | None) -> str:
+    return situation.redact(text) if situation is not None else text
+
+
+def network_reason(error: BaseException) -> str:
+    """Why a connection failed, in the operating system's words when it gave some."""
+    pending: list[BaseException] = [error]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror.lower()
+        pending += [arg for arg in current.args if isinstance(arg, BaseException)]
+        for inner in (getattr(current, "inner_exception", None), current.__cause__):
+            if isinstance(inner, BaseException):
+                pending.append(inner)
+    text = str(error)
+    return one_line(text.splitlines()[0] if text else type(error).__name__)
+
+
+def unreachable(error: BaseException, situation: Situation) -> AzureUnavailable:
+    """Azure could not be reached, or the connection broke, even after retries."""
+    from azure.core.exceptions import ServiceResponseError
+
+    text = (
+        f"Could not reach Azure Resource Manager ({network_reason(error)}) while "
+        f"handling the deployment '{situation.deployment_name}', even after retries"
+    )
+    if situation.started:
+        text += f"; {situation.goes_on()}"
+    elif isinstance(error, ServiceResponseError):
+        # The request went out and its answer was lost: it may have been carried out.
+        text += (
+            "; the last request was sent and its answer lost, so check whether the "
+            "deployment started with `az deployment group show -g "
+            f"{situation.resource_group} -n {situation.deployment_name}`"
+        )
+    return AzureUnavailable(
+        situation.redact(
+            f"{text}. Next: check the network, DNS and proxy settings (HTTPS_PROXY) "
+            "and run the command again."
+        )
+    )
 
 
 def from_azure_error(
@@ -346,22 +615,22 @@ def from_azure_error(
 
     redact = situation.redact
     if isinstance(error, ClientAuthenticationError):
-        return sign_in_failed(error)
+        return sign_in_failed(error, situation)
     if isinstance(error, ServiceRequestError | ServiceResponseError):
-        reason = one_line(
-            str(error).splitlines()[0] if str(error) else type(error).__name__
-        )
+        return unreachable(error, situation)
+    if not isinstance(error, HttpResponseError):
         return AzureUnavailable(
             redact(
-                f"Could not reach Azure Resource Manager ({reason}); check the network "
-                "and proxy settings (HTTPS_PROXY) and run the command again."
+                f"Azure SDK error: {one_line(str(error))}. Next: run the command again "
+                "with --debug and report what it shows."
             )
         )
-    if not isinstance(error, HttpResponseError):
-        return AzureUnavailable(redact(f"Azure SDK error: {one_line(str(error))}."))
 
     status = error.status_code or 0
     body = _error_body(error)
+    if status == 401:
+        # The poller reports a refused token as a plain HttpResponseError.
+        return sign_in_failed(error, situation)
     if status == 429 or status >= 500:
         return unavailable(status, _reason(error), body, situation)
     if body is None and status >= 400:
@@ -388,11 +657,11 @@ def unavailable(
     situation: Situation,
 ) -> AzureUnavailable:
     """Azure throttled the requests (429) or failed itself (5xx), even after retries."""
+    name = situation.deployment_name
     if status == 429:
         headline = (
             f"Azure Resource Manager throttled the requests for the deployment "
-            f"'{situation.deployment_name}' ({_http(status, reason)}) and kept doing "
-            "so after retries"
+            f"'{name}' ({_http(status, reason)}) and kept doing so after retries"
         )
         step = (
             "wait a few minutes, since other work in the subscription is using up its "
@@ -401,16 +670,25 @@ def unavailable(
     else:
         headline = (
             f"Azure Resource Manager is unavailable ({_http(status, reason)}) and kept "
-            f"failing after retries while handling the deployment "
-            f"'{situation.deployment_name}'"
+            f"failing after retries while handling the deployment '{name}'"
         )
         step = (
             "wait a few minutes (https://azure.status.microsoft lists outages) and run "
             "the command again"
         )
+    aftermath = ""
+    if situation.started:
+        aftermath = situation.goes_on()
+        step += " if it failed"
     return AzureUnavailable(
         situation.redact(
-            describe(headline, body or {}, default_step=step, situation=situation)
+            describe(
+                headline,
+                body or {},
+                default_step=step,
+                situation=situation,
+                aftermath=aftermath,
+            )
         )
     )
 
@@ -435,9 +713,16 @@ def _status_only(status: int, reason: str, situation: Situation) -> CcmAzureErro
     )
 
 
-def rejected(error: Mapping[str, Any], situation: Situation) -> AzureRejected:
-    """Azure refused the deployment before it started."""
-    return AzureRejected(
+def rejected(
+    error: Mapping[str, Any], situation: Situation
+) -> AzureRejected | CapacityUnavailable:
+    """Azure refused the deployment before it started; nothing was deployed.
+
+    A refusal because the size cannot run there (quota, SKU restrictions, no
+    capacity) is a CapacityUnavailable: the way out is another size or region.
+    """
+    kind = CapacityUnavailable if capacity_problem(error) else AzureRejected
+    return kind(
         situation.redact(
             describe(
                 f"Azure rejected the deployment '{situation.deployment_name}' in "
@@ -470,10 +755,16 @@ def failed(
     error: Mapping[str, Any],
     situation: Situation,
     resources: Sequence[FailedResource] = (),
-) -> DeploymentFailed:
-    """The deployment started, and then failed or was canceled."""
+) -> DeploymentFailed | CapacityUnavailable:
+    """The deployment started, and then failed; `resources` are the failed ones.
+
+    A failure because the size cannot run there is a CapacityUnavailable.
+    """
     group, name = situation.resource_group, situation.deployment_name
-    return DeploymentFailed(
+    kind = (
+        CapacityUnavailable if capacity_problem(error, resources) else DeploymentFailed
+    )
+    return kind(
         situation.redact(
             describe(
                 f"The deployment '{name}' in resource group '{group}' failed",

@@ -20,7 +20,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -550,11 +549,13 @@ class _Run:
     def without_new_group(self, error: CcmAzureError) -> CcmAzureError:
         """`error`, after deleting the resource group this run created for nothing.
 
-        Only a refusal (exit 3) promises that nothing is left behind. The delete is
-        started, not waited for: Azure takes minutes to delete a resource group.
-        Whatever goes wrong with it is reported after the refusal, never instead.
+        Only a refusal before the start (exit 3, or 7 for a size that cannot run
+        there) promises that nothing is left behind. The delete is started, not
+        waited for: Azure takes minutes to delete a resource group. Whatever goes
+        wrong with it is reported after the refusal, never instead.
         """
-        if not (self.created_group and isinstance(error, errors.AzureRejected)):
+        refusal = isinstance(error, errors.AzureRejected | errors.CapacityUnavailable)
+        if not (self.created_group and refusal):
             return error
         name = self.request.resource_group
         try:
@@ -569,7 +570,7 @@ class _Run:
         else:
             LOGGER.info("Deleting resource group %s, created by this run", name)
             note = f" Resource group '{name}', created by this run, is being deleted."
-        return errors.AzureRejected(error.message + note)
+        return type(error)(error.message + note)
 
     def group_left_behind(self) -> str:
         if not self.created_group:
@@ -759,17 +760,7 @@ def _unregistered_provider(answer: Any) -> str:
         error = json.loads(answer.text()).get("error") or {}
     except (ValueError, TypeError, AttributeError):
         return ""
-    if not isinstance(error, dict) or error.get("code") != (
-        "MissingSubscriptionRegistration"
-    ):
-        return ""
-    targets = [
-        str(detail.get("target"))
-        for detail in error.get("details") or []
-        if isinstance(detail, dict) and detail.get("target")
-    ]
-    quoted = re.findall(r"'([\w.]+)'", str(error.get("message") or ""))
-    return (targets or quoted or [""])[0]
+    return errors.unregistered_provider(error) if isinstance(error, dict) else ""
 
 
 def _stop_if_asked(stop: threading.Event | None) -> None:

@@ -12,6 +12,7 @@ from unittest import mock
 import pytest
 from click.testing import CliRunner
 from conftest import CANARY_TOKEN
+from vcr.persisters.filesystem import FilesystemPersister
 
 from ccm_azure import cli, logs
 from ccm_azure.deploy.command import DeploySettings
@@ -106,6 +107,21 @@ def interactions(cassette: Any) -> list[str]:
     answers a `vcr` marker plays alongside it."""
     own = cassette.requests[: _own_count(cassette)]
     return [f"{request.method} {request.path}" for request in own]
+
+
+class WithSharedAnswers(FilesystemPersister):  # type: ignore[misc]
+    """vcrpy's file persister that also loads conftest.PREFLIGHT_PASSES's cassettes
+    after the named one, as pytest-recording does for a `vcr` marker's cassettes."""
+
+    @classmethod
+    def load_cassette(cls, cassette_path: Any, serializer: Any) -> Any:
+        from conftest import CASSETTES, PREFLIGHT_PASSES
+
+        requests, responses = super().load_cassette(cassette_path, serializer)
+        for name in PREFLIGHT_PASSES.args:
+            more = super().load_cassette(CASSETTES / name, serializer)
+            requests, responses = [*requests, *more[0]], [*responses, *more[1]]
+        return requests, responses
 
 
 def _own_count(cassette: Any) -> int:

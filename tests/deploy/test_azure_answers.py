@@ -252,7 +252,7 @@ def test_a_refusal_keeps_a_resource_group_that_was_there_before(
 ) -> None:
     result = run(node(*FLEET), fake_credential)
 
-    line = assert_one_line_error(result, ExitCode.AZURE_REJECTED)
+    line = assert_one_line_error(result, ExitCode.NOT_AVAILABLE)
     assert "deleted" not in line
     assert all_played(vcr)  # and no DELETE was sent: the cassette has none
 

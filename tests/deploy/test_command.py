@@ -147,7 +147,7 @@ def test_validation_400_is_one_line_with_the_inner_codes(
         debug=True,
     )
 
-    line = assert_one_line_error(result, ExitCode.AZURE_REJECTED)
+    line = assert_one_line_error(result, ExitCode.NOT_AVAILABLE)
     assert "(InvalidTemplateDeployment)" in line
     assert "SkuNotAvailable: The requested VM size" in line
     assert "QuotaExceeded: Operation could not be completed" in line
@@ -309,14 +309,17 @@ def test_the_token_reaches_azure_only_as_the_join_token_parameter(
     assert carriers == {"POST validate", "PUT ccm-azure-ccm-node"}
 
 
-CASSETTE_FILES = sorted(CASSETTES.glob("*.yaml"))
+CASSETTE_FILES = sorted(CASSETTES.parent.rglob("*.yaml"))  # tests/cassettes/**
 
 
 def test_every_cassette_is_swept() -> None:
-    assert len(CASSETTE_FILES) >= 15
+    assert len(CASSETTE_FILES) >= 29
+    assert CASSETTES.parent / "validate" / "refresh_api_versions.yaml" in CASSETTE_FILES
 
 
-@pytest.mark.parametrize("path", CASSETTE_FILES, ids=lambda path: path.stem)
+@pytest.mark.parametrize(
+    "path", CASSETTE_FILES, ids=lambda path: f"{path.parent.name}/{path.stem}"
+)
 def test_no_cassette_holds_a_token_or_a_secret(path: Path) -> None:
     # RECORDING_TOKEN is the CCM_JOIN_TOKEN of a developer who just recorded, read
     # before any fixture cleared it; on replay it is empty and the canary stands in.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -195,9 +196,13 @@ def test_credential_failures_say_how_to_sign_in() -> None:
 
     assert isinstance(mapped, errors.SignInFailed)
     assert mapped.exit_code == ExitCode.AUTHENTICATION
-    assert "(Microsoft Entra ID answered AADSTS7000215)" in str(mapped)
-    assert "az login" in str(mapped)
-    assert "\n" not in str(mapped)
+    assert str(mapped) == (
+        "Could not sign in to Azure: EnvironmentCredential got no token (Microsoft "
+        "Entra ID answered AADSTS7000215: Invalid client secret provided). Next: set "
+        "AZURE_CLIENT_SECRET to the client secret's value (not its secret id), or "
+        "create a new secret with `az ad sp credential reset --id AZURE_CLIENT_ID`, "
+        "then run the command again."
+    )
 
 
 def test_a_refused_token_is_an_authentication_error() -> None:
@@ -333,3 +338,209 @@ def test_a_failed_status_without_an_error_points_at_the_operations() -> None:
     assert mapped.exit_code == ExitCode.DEPLOYMENT_FAILED
     assert str(mapped).startswith("The deployment 'd' in resource group 'rg' failed.")
     assert "az deployment operation group list -g rg -n d" in str(mapped)
+
+
+# --- capacity: exit 7 -----------------------------------------------------------------
+
+QUOTA_MESSAGE = (
+    "Operation could not be completed as it results in exceeding quota limits of "
+    "Core. Maximum allowed: 4, Current in use: 4, Additional requested: 2."
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("SkuNotAvailable", "The requested VM size is currently not available."),
+        ("QuotaExceeded", "Operation results in exceeding approved quota."),
+        ("AllocationFailed", "Allocation failed. We do not have sufficient capacity."),
+        ("ZonalAllocationFailed", "Allocation failed in zone 2."),
+        ("OperationNotAllowed", QUOTA_MESSAGE),
+    ],
+)
+def test_a_size_azure_cannot_give_is_exit_7_before_and_after_the_start(
+    code: str, message: str
+) -> None:
+    tree = {
+        "code": "InvalidTemplateDeployment",
+        "details": [{"code": code, "message": message}],
+    }
+    started = errors.Situation("rg", "d", started=True)
+
+    before = errors.rejected(tree, SITUATION)
+    after = errors.failed({**tree, "code": "DeploymentFailed"}, started)
+
+    for mapped in (before, after):
+        assert isinstance(mapped, errors.CapacityUnavailable)
+        assert mapped.exit_code == ExitCode.NOT_AVAILABLE
+        assert f"{code}: " in str(mapped)
+        assert "Next: " in str(mapped)
+    if code == "OperationNotAllowed":
+        assert "request more vCPU quota" in str(before)
+
+
+def test_an_operation_not_allowed_without_quota_is_no_capacity_problem() -> None:
+    tree = {
+        "code": "InvalidTemplateDeployment",
+        "details": [{"code": "OperationNotAllowed", "message": "Disk is attached."}],
+    }
+
+    mapped = errors.rejected(tree, SITUATION)
+
+    assert type(mapped) is errors.AzureRejected
+
+
+def test_a_failed_operation_alone_can_say_the_size_is_unavailable() -> None:
+    situation = errors.Situation("rg", "d", started=True)
+    resource = errors.FailedResource(
+        "Microsoft.Compute/virtualMachines", "ccm-node", ("ZonalAllocationFailed",)
+    )
+
+    mapped = errors.failed({"code": "DeploymentFailed"}, situation, [resource])
+
+    assert mapped.exit_code == ExitCode.NOT_AVAILABLE
+    assert "Failed: Microsoft.Compute/virtualMachines/ccm-node" in str(mapped)
+    assert "Next: choose another --size or --region" in str(mapped)
+
+
+# --- the bootstrap script's output ----------------------------------------------------
+
+CANARY = "CANARY-JOIN-TOKEN-9f27c1"
+
+
+def extension_failure(stdout: str, stderr: str) -> dict[str, Any]:
+    message = (
+        "VM has reported a failure when processing extension 'install-node-agent' "
+        "(publisher 'Microsoft.Azure.Extensions' and type 'CustomScript'). Error "
+        "message: 'Enable failed: failed to execute command: command terminated with "
+        f"exit status=1\n[stdout]\n{stdout}\n[stderr]\n{stderr}'. More information on "
+        "troubleshooting is available at https://aka.ms/VMExtensionCSELinuxTroubleshoot."
+    )
+    return {
+        "code": "DeploymentFailed",
+        "details": [{"code": "VMExtensionProvisioningError", "message": message}],
+    }
+
+
+def test_a_failed_script_shows_the_end_of_its_stderr_without_secrets() -> None:
+    from ccm_azure.deploy.runner import redactor
+
+    encoded = base64.b64encode(CANARY.encode()).decode()
+    stderr = "\n".join(
+        [
+            "first line that is too early to show",
+            "debconf: unable to initialize frontend: Dialog",
+            "  % Total    % Received % Xferd  Average Speed   Time    Time     Time",
+            "                                 Dload  Upload   Total   Spent    Left",
+            "100 18.2M  100 18.2M    0     0  41.3M      0 --:--:-- --:--:-- 41.3M",
+            f"+ bash ./installer.sh {CANARY} --attestation-type=DCAP",
+            f"installer.sh: sending token {encoded}",
+            "",
+            "E: Unable to locate package az-dcap-client",
+            "\r 45% [Working]\r100% [Working]",
+            "[ccm-node-agent] ERROR: " + "apt-get failed. " * 30,
+            "",
+        ]
+    )
+    situation = errors.Situation("rg", "d", started=True, redact=redactor([CANARY]))
+
+    line = str(errors.failed(extension_failure("stdout line", stderr), situation))
+
+    assert CANARY not in line
+    assert encoded not in line
+    assert (
+        "the script's stderr ends: installer.sh: sending token [secure] | E: " in line
+    )
+    assert "first line" not in line
+    for noise in ("debconf", "Total", "Dload", "18.2M", "Working", "stdout line"):
+        assert noise not in line
+    assert "[ccm-node-agent] ERROR: apt-get failed." in line
+    assert "[...]" in line  # the long last line is shortened
+    assert "\n" not in line
+
+
+def test_a_script_with_empty_stderr_shows_the_end_of_its_stdout() -> None:
+    tail = errors.script_failure(
+        extension_failure("one\ntwo\nthree\nfour", "\n")["details"][0]["message"]
+    )
+
+    assert tail.endswith("; the script's stdout ends: two | three | four")
+
+
+def test_other_messages_are_no_script_failure() -> None:
+    assert (
+        errors.script_failure("The resource operation completed with 'Failed'.") == ""
+    )
+
+
+# --- refused tokens: exit 5 -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "step"),
+    [
+        ("ExpiredAuthenticationToken", "check that this computer's clock"),
+        ("InvalidAuthenticationToken", "sign in again in the subscription's tenant"),
+    ],
+)
+def test_a_token_arm_refuses_is_exit_5_even_from_the_poller(
+    code: str, step: str
+) -> None:
+    body = {"error": {"code": code, "message": "The access token is not accepted."}}
+    situation = errors.Situation("rg", "d", started=True)
+
+    mapped = errors.from_azure_error(_http_error(401, body), situation)
+
+    assert isinstance(mapped, errors.SignInFailed)
+    assert f"(HTTP 401 Reason, {code}): The access token is not accepted" in str(mapped)
+    assert "the deployment 'd' was started and goes on in Azure" in str(mapped)
+    assert f"Next: {step}" in str(mapped)
+
+
+# --- provider registration and the network --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "tree",
+    [
+        {
+            "code": "MissingSubscriptionRegistration",
+            "message": "The subscription is not registered to use namespace "
+            "'Microsoft.Network'.",
+        },
+        {
+            "code": "InvalidTemplateDeployment",
+            "details": [
+                {
+                    "code": "MissingSubscriptionRegistration",
+                    "message": "Not registered.",
+                    "details": [{"target": "Microsoft.Network"}],
+                }
+            ],
+        },
+    ],
+)
+def test_an_unregistered_provider_is_named_in_the_command_to_register_it(
+    tree: dict[str, Any],
+) -> None:
+    line = str(errors.rejected(tree, SITUATION))
+
+    assert "`az provider register --namespace Microsoft.Network`" in line
+    assert "NAMESPACE" not in line
+
+
+def test_a_reset_connection_is_named_in_the_operating_systems_words() -> None:
+    import requests
+    from azure.core.exceptions import ServiceResponseError
+    from urllib3.exceptions import ProtocolError
+
+    reset = ConnectionResetError(104, "Connection reset by peer")
+    cause = requests.exceptions.ConnectionError(ProtocolError("Aborted.", reset))
+    error = ServiceResponseError(str(cause), error=cause)
+
+    mapped = errors.from_azure_error(error, SITUATION)
+
+    assert mapped.exit_code == ExitCode.AZURE_UNAVAILABLE
+    assert "(connection reset by peer)" in str(mapped)
+    assert "answer lost" in str(mapped)
+    assert "Next: check the network" in str(mapped)

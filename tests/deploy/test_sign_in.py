@@ -14,6 +14,7 @@ from conftest import PREFLIGHT_PASSES, NodeArguments
 from deploying import assert_one_line_error, run
 
 from ccm_azure.deploy.credentials import setting_at_fault
+from ccm_azure.deploy.errors import sign_in_failed
 from ccm_azure.errors import ExitCode
 
 pytestmark = PREFLIGHT_PASSES
@@ -44,7 +45,7 @@ SETTINGS = {
     "not a certificate": (
         {**SERVICE_PRINCIPAL, "AZURE_CLIENT_CERTIFICATE_PATH": not_a_certificate},
         "which is not a PEM or PKCS12 certificate",
-        "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        "the service principal's certificate",
     ),
     "malformed tenant": (
         {
@@ -83,6 +84,7 @@ def test_a_bad_sign_in_setting_is_one_line_naming_it(
     assert len(result.stderr.splitlines()) == 1
     assert names in line
     assert fix in line
+    assert line.index(names) < line.index(" Next: ") < line.index(fix)
     assert recording.CLIENT_SECRET not in line
 
 
@@ -92,3 +94,41 @@ def test_an_unexpected_refusal_still_points_at_the_environment() -> None:
     assert "(something new)" in line
     assert "AZURE_*" in line
     assert "az login" in line
+
+
+# --- Microsoft Entra ID refuses the service principal ---------------------------------
+
+CHAIN_REPORT = (
+    "DefaultAzureCredential failed to retrieve a token from the included credentials.\n"
+    "Attempted credentials:\n"
+    "\tEnvironmentCredential: Authentication failed: {code}: {why}. Trace ID: 4b7e\n"
+    "\tManagedIdentityCredential: ManagedIdentityCredential authentication unavailable"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "why", "step"),
+    [
+        ("AADSTS7000215", "Invalid client secret provided", "client secret's value"),
+        ("AADSTS7000222", "The provided client secret keys are expired", "expired"),
+        ("AADSTS700016", "Application not found in the directory", "AZURE_CLIENT_ID"),
+        ("AADSTS90002", "Tenant not found", "check AZURE_TENANT_ID"),
+        ("AADSTS50059", "No tenant-identifying information found", "az login"),
+    ],
+)
+def test_a_refused_service_principal_names_the_credential_and_the_fix(
+    code: str, why: str, step: str
+) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    error = ClientAuthenticationError(message=CHAIN_REPORT.format(code=code, why=why))
+
+    line = str(sign_in_failed(error))
+
+    assert line.startswith(
+        f"Could not sign in to Azure: EnvironmentCredential got no token (Microsoft "
+        f"Entra ID answered {code}: {why}). Next: "
+    )
+    assert step in line.split(" Next: ")[1]
+    assert "Trace ID" not in line
+    assert "\n" not in line
