@@ -27,9 +27,10 @@ DEFAULT_RETRY_BACKOFF = 0.8
 """azure-core's backoff factor: a request that was throttled or failed with a 5xx
 status is sent again at once, then after 1.6 s, 3.2 s and so on, unless Azure says
 how long to wait with Retry-After."""
-DEFAULT_RETRY_TOTAL = 6
-"""How many times one request is sent again before its failure is reported; with the
-backoff above that is about a minute without Retry-After."""
+DEFAULT_RETRY_TOTAL = 3
+"""How many times one request is sent again (after a 408, 429 or 5xx answer, or a
+dropped connection) before its failure is reported: at most 4 attempts, which is also
+where azure-core's own per-kind limits stop."""
 
 
 @dataclasses.dataclass(frozen=True)

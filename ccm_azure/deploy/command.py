@@ -206,16 +206,19 @@ def deploy(ctx: click.Context, /, **options: Any) -> None:
     settings = ctx.find_object(DeploySettings) or DeploySettings()
     requests = _prepare(choices)
     if choices.what_if:
-        for request in requests:
-            changes = _what_if(request, settings, prefix=len(requests) > 1)
-            click.echo(format_changes(request, changes, choices.output))
+        several = len(requests) > 1
+        answers = [
+            (request, _what_if(request, settings, prefix=several))
+            for request in requests
+        ]
+        click.echo(format_changes(answers, choices.output))
         return
     if len(requests) == 1:
         result = _run(requests[0], settings, wait=not choices.no_wait)
         if result.state == "Succeeded":
             click.echo(format_outputs(result.outputs, choices.output))
         else:
-            click.echo(format_accepted([result], choices.output))
+            click.echo(format_accepted(result, choices.output))
         return
     from ccm_azure.deploy import fleet
 
@@ -224,6 +227,9 @@ def deploy(ctx: click.Context, /, **options: Any) -> None:
         lambda request, **kw: _run(request, settings, **kw),
         wait=not choices.no_wait,
     )
+    if choices.output != "table":
+        # The table is for people watching; scripts read the JSON on stdout.
+        click.echo(fleet.format_summary(outcomes, "table"), err=True)
     click.echo(fleet.format_summary(outcomes, choices.output))
     fleet.raise_for_failures(outcomes)
 
@@ -355,6 +361,11 @@ def _refuse_empty(choices: _Choices) -> None:
 
 
 def _refuse_contradictions(choices: _Choices) -> None:
+    if choices.what_if and choices.no_wait:
+        raise UserInputError(
+            "--what-if and --no-wait contradict each other: --what-if deploys nothing "
+            "to wait for; give only one of them."
+        )
     if choices.admin_password and choices.ssh_key is not None:
         raise UserInputError(
             "--admin-password and --ssh-key contradict each other: the VM signs in "
@@ -448,11 +459,14 @@ _CHANGE_SYMBOLS: Mapping[str, str] = {
 
 
 def format_changes(
-    request: DeploymentRequest, changes: Sequence[Change], output: str
+    answers: Sequence[tuple[DeploymentRequest, Sequence[Change]]], output: str
 ) -> str:
-    """What-if's answer: one line per resource and a count per kind of change."""
+    """What-if's answer for each region: one line per resource and a count per kind.
+
+    JSON is one object for one region and a list of them for several.
+    """
     if output == "json":
-        return json.dumps(
+        documents = [
             {
                 "region": request.location,
                 "resourceGroup": request.resource_group,
@@ -461,9 +475,14 @@ def format_changes(
                     {"changeType": change.change_type, "resourceId": change.resource_id}
                     for change in changes
                 ],
-            },
-            indent=2,
-        )
+            }
+            for request, changes in answers
+        ]
+        return json.dumps(documents[0] if len(documents) == 1 else documents, indent=2)
+    return "\n\n".join(_changes_text(request, changes) for request, changes in answers)
+
+
+def _changes_text(request: DeploymentRequest, changes: Sequence[Change]) -> str:
     lines = [
         f"Changes in {request.location}, resource group {request.resource_group}, "
         f"deployment {request.deployment_name} (incremental: nothing is deleted):"
@@ -483,21 +502,16 @@ def format_changes(
     return "\n".join(lines)
 
 
-def format_accepted(results: Sequence[DeploymentResult], output: str) -> str:
-    """What --no-wait leaves the user: where each deployment is and how to follow it."""
-    rows = [
-        {
-            "resourceGroup": result.resource_group,
-            "deployment": result.deployment_name,
-            "state": result.state,
-        }
-        for result in results
-    ]
+def format_accepted(result: DeploymentResult, output: str) -> str:
+    """What --no-wait leaves the user: where the deployment is."""
+    row = {
+        "resourceGroup": result.resource_group,
+        "deployment": result.deployment_name,
+        "state": result.state,
+    }
     if output == "json":
-        return json.dumps(rows[0] if len(rows) == 1 else rows, indent=2)
-    return "\n".join(
-        f"{row['deployment']} in {row['resourceGroup']}: {row['state']}" for row in rows
-    )
+        return json.dumps(row, indent=2)
+    return f"{row['deployment']} in {row['resourceGroup']}: {row['state']}"
 
 
 def format_outputs(outputs: Mapping[str, Any], output: str) -> str:

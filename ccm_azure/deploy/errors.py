@@ -58,6 +58,11 @@ class Interrupted(CcmAzureError):
 
     exit_code = ExitCode.INTERRUPTED
 
+    def __init__(self, message: str, *, going_on: bool = False) -> None:
+        super().__init__(message)
+        self.going_on = going_on
+        """True when a deployment had started and goes on in Azure."""
+
 
 SIGN_IN_HELP = (
     "sign in with `az login` (and `az account set --subscription ID`), or set "
@@ -100,7 +105,7 @@ _NEXT_STEPS: Mapping[str, str] = {
     "OverconstrainedZonalAllocationRequest": _CAPACITY_STEP,
     "SkuNotAvailable": (
         "choose another --size or --region, since this subscription cannot use the "
-        "size there now (`az vm list-skus -l REGION --size Standard_DC` shows why)"
+        "size there now (`az vm list-skus -l {region} --size Standard_DC` shows why)"
     ),
     "AuthorizationFailed": (
         "ask for the Contributor role on the subscription or on resource group "
@@ -116,8 +121,8 @@ _NEXT_STEPS: Mapping[str, str] = {
         "owner if Azure refused to register it for you) and run the command again"
     ),
     "DeploymentActive": (
-        "wait for the running deployment of the same name (`az deployment group wait "
-        "--created -g {group} -n {deployment}`) and run the command again"
+        "wait for the running deployment of the same name (`{status} --wait`) and run "
+        "the command again"
     ),
     "VMExtensionProvisioningError": (
         "the node agent did not install on the VM: fix what the script's last lines "
@@ -338,21 +343,30 @@ class Situation:
     started: bool
     redact: Callable[[str], str] = str
     subscription_id: str = ""
+    region: str = ""
 
     def fill(self, advice: str, namespace: str = "") -> str:
-        """`advice` with the resource group, deployment and provider names put in."""
+        """`advice` with the group, deployment, region and provider names put in."""
         return advice.format(
             group=self.resource_group,
             deployment=self.deployment_name,
+            region=self.region or "REGION",
             namespace=namespace or "NAMESPACE",
+            status=self.status_command(),
         )
+
+    def status_command(self) -> str:
+        """`ccm-azure status` for this deployment, which shows it and its operations."""
+        command = f"ccm-azure status {self.deployment_name} -g {self.resource_group}"
+        if self.subscription_id:
+            command += f" --subscription {self.subscription_id}"
+        return command
 
     def goes_on(self) -> str:
         """What to tell about a deployment that started and that Azure still runs."""
         return (
             f"the deployment '{self.deployment_name}' was started and goes on in "
-            f"Azure: see it with `az deployment group show -g {self.resource_group} "
-            f"-n {self.deployment_name}`"
+            f"Azure: follow it with `{self.status_command()} --wait`"
         )
 
 
@@ -420,7 +434,7 @@ def capacity_problem(
     return any(code in CAPACITY_CODES for r in resources for code in r.codes)
 
 
-def _error_body(error: Any) -> Mapping[str, Any] | None:
+def error_body(error: Any) -> Mapping[str, Any] | None:
     """The `error` object of an Azure exception, from its body or its model.
 
     None when Azure said nothing beyond the status: an empty body (HEAD requests never
@@ -525,7 +539,7 @@ def _token_refused(
     error: BaseException, response: Any, situation: Situation | None
 ) -> SignInFailed:
     """Azure Resource Manager refused the access token the credential got."""
-    body = _error_body(error) or {}
+    body = error_body(error) or {}
     code = str(body.get("code") or "")
     message = one_line(str(body.get("message") or "")).rstrip(".")
     if not code:
@@ -588,8 +602,7 @@ def unreachable(error: BaseException, situation: Situation) -> AzureUnavailable:
         # The request went out and its answer was lost: it may have been carried out.
         text += (
             "; the last request was sent and its answer lost, so check whether the "
-            "deployment started with `az deployment group show -g "
-            f"{situation.resource_group} -n {situation.deployment_name}`"
+            f"deployment started with `{situation.status_command()}`"
         )
     return AzureUnavailable(
         situation.redact(
@@ -627,7 +640,7 @@ def from_azure_error(
         )
 
     status = error.status_code or 0
-    body = _error_body(error)
+    body = error_body(error)
     if status == 401:
         # The poller reports a refused token as a plain HttpResponseError.
         return sign_in_failed(error, situation)
@@ -771,9 +784,9 @@ def failed(
                 error,
                 resources=resources,
                 default_step=(
-                    "see the operations with `az deployment operation group list -g "
-                    f"{group} -n {name}`, fix the cause and run the command again (it "
-                    "updates the same deployment)"
+                    "see the operations with `"
+                    f"{situation.status_command()} -o table`, fix the cause and run "
+                    "the command again (it updates the same deployment)"
                 ),
                 situation=situation,
             )

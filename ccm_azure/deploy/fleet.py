@@ -92,13 +92,18 @@ def deploy_regions(
 
 
 def _interrupted_message(outcomes: Sequence[Outcome]) -> str:
-    follow = "; ".join(
-        f"`{outcome.request.status_command()}`"
+    going_on = [
+        outcome.request
         for outcome in outcomes
-        if isinstance(outcome.error, Interrupted)
+        if isinstance(outcome.error, Interrupted) and outcome.error.going_on
+    ]
+    if not going_on:
+        return "Interrupted before any deployment started; nothing was deployed."
+    follow = "; ".join(f"`{request.status_command()}`" for request in going_on)
+    return (
+        "Stopped following the deployments, which go on in Azure; follow them with "
+        f"{follow}."
     )
-    text = "Stopped following the deployments, which go on in Azure"
-    return f"{text}; follow them with {follow}." if follow else f"{text}."
 
 
 def _redacted(error: CcmAzureError | None) -> str:

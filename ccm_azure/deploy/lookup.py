@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 
-as_dict = runner._as_dict
+as_dict = runner.as_dict
 """A plain dict of ARM's JSON from an SDK model."""
 
 DEPLOYMENT_PREFIX = inputs.deployment_name("")
@@ -240,7 +240,7 @@ def refused(
     mapped = errors.from_azure_error(error, situation)
     if not isinstance(mapped, errors.AzureRejected | errors.DeploymentFailed):
         return mapped
-    body = errors._error_body(error) or {}
+    body = errors.error_body(error) or {}
     group, name = situation.resource_group, situation.deployment_name
     return errors.AzureRejected(
         errors.describe(

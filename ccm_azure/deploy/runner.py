@@ -176,7 +176,7 @@ def _secret_values(request: DeploymentRequest) -> list[str]:
     return values
 
 
-def _as_dict(model: Any) -> dict[str, Any]:
+def as_dict(model: Any) -> dict[str, Any]:
     """A plain dict from an SDK model (hybrid models are mappings with `as_dict`)."""
     if model is None:
         return {}
@@ -371,6 +371,7 @@ class _Run:
             started=self.started,
             redact=self.redact,
             subscription_id=self.request.subscription_id,
+            region=self.request.location,
         )
 
     def deploy(self) -> DeploymentResult:
@@ -420,7 +421,8 @@ class _Run:
         except KeyboardInterrupt:
             raise errors.Interrupted(
                 f"Stopped following deployment '{request.deployment_name}', which goes "
-                f"on in Azure; follow it with `{request.status_command()}`."
+                f"on in Azure; follow it with `{request.status_command()}`.",
+                going_on=True,
             ) from None
         return self.result(output_values(deployment), "Succeeded")
 
@@ -509,7 +511,7 @@ class _Run:
                         }
                     ),
                 )
-            answer = _as_dict(poller.result())
+            answer = as_dict(poller.result())
         except AzureError as error:
             raise errors.from_azure_error(error, self.situation()) from error
         except KeyboardInterrupt:
@@ -590,7 +592,7 @@ class _Run:
         poller = self.deployments.deployments.begin_validate(
             request.resource_group, request.deployment_name, Deployment(request.body())
         )
-        result = _as_dict(poller.result())
+        result = as_dict(poller.result())
         if result.get("error"):
             raise errors.rejected(result["error"], self.situation())
         LOGGER.info("Deployment %s passed validation", request.deployment_name)
@@ -621,7 +623,7 @@ class _Run:
         name = self.request.deployment_name
         self.progress.follow(_ArmStatus(poller, self.options.stop), f"Deploying {name}")
         try:
-            deployment = _as_dict(poller.result())
+            deployment = as_dict(poller.result())
         except HttpResponseError as error:
             if poller.status().lower() == "canceled":
                 raise errors.canceled(self.situation()) from error
@@ -640,7 +642,7 @@ class _Run:
         request = self.request
         last = ""
         while True:
-            deployment = _as_dict(
+            deployment = as_dict(
                 self.deployments.deployments.get(
                     request.resource_group, request.deployment_name
                 )
@@ -671,7 +673,7 @@ class _Run:
         request = self.request
         try:
             return [
-                _as_dict(operation)
+                as_dict(operation)
                 for operation in self.deployments.deployment_operations.list(
                     request.resource_group, request.deployment_name
                 )
@@ -776,7 +778,7 @@ def _stop_if_asked(stop: threading.Event | None) -> None:
 def _first_state(poller: LROPoller[Any]) -> str:
     """ARM's provisioning state in the answer that accepted the deployment."""
     try:
-        return _provisioning_state_of(_as_dict(poller.result()))
+        return _provisioning_state_of(as_dict(poller.result()))
     except Exception as error:  # only a state for a progress line is at stake
         LOGGER.debug("Could not read the accepted deployment: %s", error)
         return ""

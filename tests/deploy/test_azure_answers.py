@@ -199,9 +199,8 @@ def test_an_active_deployment_names_itself_in_the_advice(
     line = assert_one_line_error(result, ExitCode.AZURE_REJECTED)
     assert "(DeploymentActive): Unable to edit or replace deployment" in line
     assert "is still active" in line
-    assert "az deployment group wait --created -g ccm-fleet -n ccm-azure-ccm-node" in (
-        line
-    )
+    assert "`ccm-azure status ccm-azure-ccm-node -g ccm-fleet --subscription " in line
+    assert " --wait`) and run the command again" in line
     assert "RESOURCE_GROUP" not in line
     assert all_played(vcr)
 

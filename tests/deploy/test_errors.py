@@ -260,10 +260,7 @@ def test_advice_names_the_real_resource_group_and_deployment() -> None:
 
     line = str(errors.rejected(body, SITUATION))
 
-    assert (
-        "`az deployment group wait --created -g ccm-node-eastus -n "
-        "ccm-azure-ccm-node`" in line
-    )
+    assert "`ccm-azure status ccm-azure-ccm-node -g ccm-node-eastus" in line
     assert "RESOURCE_GROUP" not in line
 
 
@@ -337,7 +334,7 @@ def test_a_failed_status_without_an_error_points_at_the_operations() -> None:
 
     assert mapped.exit_code == ExitCode.DEPLOYMENT_FAILED
     assert str(mapped).startswith("The deployment 'd' in resource group 'rg' failed.")
-    assert "az deployment operation group list -g rg -n d" in str(mapped)
+    assert "`ccm-azure status d -g rg -o table`" in str(mapped)
 
 
 # --- capacity: exit 7 -----------------------------------------------------------------

@@ -82,8 +82,9 @@ FAULTS = {
         (
             "unavailable (HTTP 503 Service Unavailable)",
             "(ServiceUnavailable): The server (leader) is currently unavailable",
-            "The deployment 'ccm-azure-ccm-node' was started and goes on in Azure: see "
-            "it with `az deployment group show -g ccm-fleet -n ccm-azure-ccm-node`",
+            "The deployment 'ccm-azure-ccm-node' was started and goes on in Azure: "
+            "follow it with `ccm-azure status ccm-azure-ccm-node -g ccm-fleet "
+            "--subscription 00000000-0000-0000-0000-000000000000 --wait`",
             "Next: wait a few minutes",
         ),
     ),
@@ -93,8 +94,9 @@ FAULTS = {
         (
             "Could not reach Azure Resource Manager (connection reset by peer)",
             "even after retries",
-            "check whether the deployment started with `az deployment group show -g "
-            "ccm-fleet -n ccm-azure-ccm-node`",
+            "check whether the deployment started with `ccm-azure status "
+            "ccm-azure-ccm-node -g ccm-fleet --subscription "
+            "00000000-0000-0000-0000-000000000000`",
             "Next: check the network",
         ),
         drops=4,

@@ -144,6 +144,9 @@ def test_a_fleet_summary_in_json_has_every_regions_nodes(
         "ccm-node-2",
     ]
     assert summary[1]["outputs"]["nodes"][0]["privateIpAddress"] == "10.0.0.4"
+    # People watching get the table on stderr; stdout stays JSON only.
+    table = result.stderr[result.stderr.index("Region ") :]
+    assert "uksouth  ccm-node-uksouth" in table
 
 
 @pytest.mark.default_cassette("deploy_fleet_one_region_refused.yaml")
@@ -436,3 +439,34 @@ def test_a_quota_shortfall_is_refused_before_any_write(
     assert "Standard DCSv3 Family vCPUs (standardDCSv3Family) has a limit of 0" in line
     assert "request a new limit of at least 2" in line
     assert writes(vcr) == []
+
+
+def test_what_if_for_several_regions_is_one_json_list() -> None:
+    from ccm_azure.deploy.command import format_changes
+
+    def request(region: str) -> runner.DeploymentRequest:
+        return runner.DeploymentRequest(
+            subscription_id="00000000-0000-0000-0000-000000000000",
+            resource_group=f"ccm-node-{region}",
+            location=region,
+            deployment_name="ccm-azure-ccm-node",
+            template={},
+            parameters={},
+        )
+
+    vm = runner.Change(
+        "Create",
+        f"{SUBSCRIPTION_PATH}/resourceGroups/ccm-node-uksouth/providers/"
+        "Microsoft.Compute/virtualMachines/ccm-node",
+    )
+    answers = [(request("eastus"), []), (request("uksouth"), [vm])]
+
+    documents = json.loads(format_changes(answers, "json"))
+    text = format_changes(answers, "table")
+
+    assert [d["region"] for d in documents] == ["eastus", "uksouth"]
+    assert documents[1]["changes"] == [
+        {"changeType": "Create", "resourceId": vm.resource_id}
+    ]
+    assert "0 resources: no changes." in text
+    assert "+ Create    Microsoft.Compute/virtualMachines  ccm-node" in text
