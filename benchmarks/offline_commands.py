@@ -18,7 +18,7 @@ import time
 
 SDK_IMPORT = (
     "import azure.identity, azure.mgmt.resource.resources, "
-    "azure.mgmt.resource.deployments"
+    "azure.mgmt.resource.deployments, azure.mgmt.compute"
 )
 
 

@@ -425,21 +425,20 @@ def check_capacity(
 # --- what this deployment already holds -----------------------------------------------
 
 
-def present_vcpus(
+def existing_vms(
     compute: ComputeManagementClient, resource_group: str, vm_names: Sequence[str]
-) -> dict[str, int]:
-    """The vCPUs the existing VMs among `vm_names` count, by family key and `cores`.
+) -> list[dict[str, Any]]:
+    """The VMs among `vm_names` that exist in `resource_group`, as ARM's JSON.
 
-    A VM that does not exist (404 ResourceNotFound) counts nothing; when the resource
-    group does not exist (404 ResourceGroupNotFound) none of them does. Only SGX sizes
-    of the offer count: the node deployment makes no other VMs.
+    A VM that does not exist (404 ResourceNotFound) is left out; when the resource
+    group does not exist (404 ResourceGroupNotFound) none of them does.
     """
     from azure.core.exceptions import HttpResponseError
 
-    held: dict[str, int] = {}
+    found: list[dict[str, Any]] = []
     for name in vm_names:
         try:
-            machine = compute.virtual_machines.get(resource_group, name).as_dict()
+            found.append(compute.virtual_machines.get(resource_group, name).as_dict())
         except HttpResponseError as error:
             code = _error_code(error)
             if error.status_code != 404 or code not in ABSENT_CODES:
@@ -447,12 +446,23 @@ def present_vcpus(
             LOGGER.debug("VM %s/%s does not exist (%s)", resource_group, name, code)
             if code == "ResourceGroupNotFound":
                 break
-            continue
+    return found
+
+
+def present_vcpus(
+    compute: ComputeManagementClient, resource_group: str, vm_names: Sequence[str]
+) -> dict[str, int]:
+    """The vCPUs the existing VMs among `vm_names` count, by family key and `cores`.
+
+    Only SGX sizes of the offer count: the node deployment makes no other VMs.
+    """
+    held: dict[str, int] = {}
+    for machine in existing_vms(compute, resource_group, vm_names):
         properties = machine.get("properties") or {}
         listed = str((properties.get("hardwareProfile") or {}).get("vmSize") or "")
         size = _SGX_SIZE_NAMES.get(listed.lower())
         if size is None:
-            LOGGER.debug("VM %s is a %s, which the preflight ignores", name, listed)
+            LOGGER.debug("VM %s is a %s, which the preflight ignores", machine, listed)
             continue
         for key in (SIZE_FAMILIES[size], REGIONAL_QUOTA):
             held[key] = held.get(key, 0) + SGX_SIZES[size]

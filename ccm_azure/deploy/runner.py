@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ccm_azure.deploy import clients, errors
 from ccm_azure.deploy.clients import DEFAULT_POLLING_INTERVAL, DEFAULT_RETRY_BACKOFF
 from ccm_azure.deploy.credentials import close_credential, default_credential
-from ccm_azure.errors import CcmAzureError
+from ccm_azure.errors import CcmAzureError, UserInputError
 
 if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
@@ -62,6 +62,11 @@ class DeploymentRequest:
     can have them in `location` before anything is written. Empty: no preflight."""
     vm_names: tuple[str, ...] = ()
     """The names of the deployment's VMs, whose vCPUs count as present on a re-run."""
+    other_layout_vm: str = ""
+    """The VM that this deployment would have made with a count of one where several
+    are asked for, or the first of several where one is. If it exists, the count went
+    from one to several or back: incremental mode would leave it and add the others
+    beside it, so the preflight refuses."""
 
     def status_command(self) -> str:
         """The command that follows this deployment from another terminal."""
@@ -464,11 +469,12 @@ class _Run:
         compute = clients.compute_client(
             self.credential, request.subscription_id, self.client_options
         )
-        present = (
-            preflight.present_vcpus(compute, request.resource_group, request.vm_names)
-            if group_exists
-            else {}
-        )
+        present: dict[str, int] = {}
+        if group_exists:
+            self.refuse_other_layout(compute)
+            present = preflight.present_vcpus(
+                compute, request.resource_group, request.vm_names
+            )
         capacity = preflight.check_capacity(
             compute,
             region=request.location,
@@ -479,6 +485,26 @@ class _Run:
         for warning in capacity.warnings:
             self.progress.step(f"warning: {warning}")
         self.progress.step(f"Preflight passed: {capacity.summary()}")
+
+    def refuse_other_layout(self, compute: Any) -> None:
+        """Refuse to add nodes beside those the same name made with another count."""
+        from ccm_azure.deploy import preflight
+
+        request = self.request
+        other = request.other_layout_vm
+        if not other or not preflight.existing_vms(
+            compute, request.resource_group, [other]
+        ):
+            return
+        names = ", ".join(request.vm_names)
+        raise UserInputError(
+            f"VM {other} already exists in resource group {request.resource_group}, "
+            f"made by the same deployment with another node count; deploying {names} "
+            f"would add {'them' if len(request.vm_names) > 1 else 'it'} beside it "
+            "rather than replace it. Next: deploy under another --name, or delete the "
+            f"existing nodes first (`ccm-azure delete {request.deployment_name} -g "
+            f"{request.resource_group}`)."
+        )
 
     def what_if(self) -> list[Change]:
         """ARM's what-if for the deployment, after the preflight; nothing is written."""
