@@ -299,7 +299,6 @@ def _prepare(choices: _Choices) -> list[DeploymentRequest]:
             ),
             vm_size=size,
             vm_names=inputs.node_names(vm_name, count),
-            other_layout_vm=inputs.other_layout_name(vm_name, count),
         )
         for (region, count), group in zip(regions, groups, strict=True)
     ]

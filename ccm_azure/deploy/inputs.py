@@ -320,12 +320,6 @@ def node_names(vm_name: str, count: int) -> tuple[str, ...]:
     return tuple(f"{vm_name}-{index}" for index in range(1, count + 1))
 
 
-def other_layout_name(vm_name: str, count: int) -> str:
-    """The VM `node_names` gives under the other layout: the first of several for one
-    node, the single node for several."""
-    return node_names(vm_name, 2 if count == 1 else 1)[0]
-
-
 def default_resource_group(region: str) -> str:
     """The resource group used when -g is not given: one per region."""
     return f"ccm-node-{region}"

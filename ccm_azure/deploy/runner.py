@@ -62,11 +62,6 @@ class DeploymentRequest:
     can have them in `location` before anything is written. Empty: no preflight."""
     vm_names: tuple[str, ...] = ()
     """The names of the deployment's VMs, whose vCPUs count as present on a re-run."""
-    other_layout_vm: str = ""
-    """The VM that this deployment would have made with a count of one where several
-    are asked for, or the first of several where one is. If it exists, the count went
-    from one to several or back: incremental mode would leave it and add the others
-    beside it, so the preflight refuses."""
 
     def status_command(self) -> str:
         """The command that follows this deployment from another terminal."""
@@ -471,7 +466,7 @@ class _Run:
         )
         present: dict[str, int] = {}
         if group_exists:
-            self.refuse_other_layout(compute)
+            self.check_node_names()
             present = preflight.present_vcpus(
                 compute, request.resource_group, request.vm_names
             )
@@ -486,25 +481,54 @@ class _Run:
             self.progress.step(f"warning: {warning}")
         self.progress.step(f"Preflight passed: {capacity.summary()}")
 
-    def refuse_other_layout(self, compute: Any) -> None:
-        """Refuse to add nodes beside those the same name made with another count."""
-        from ccm_azure.deploy import preflight
+    def check_node_names(self) -> None:
+        """Refuse VM names another deployment in the group made, or that this one
+        made with another count; warn about nodes a smaller count leaves behind.
+
+        Deployments only add and update, so either would put two nodes under one
+        name or leave nodes outside the deployment's outputs.
+        """
+        from ccm_azure.deploy import inputs
 
         request = self.request
-        other = request.other_layout_vm
-        if not other or not preflight.existing_vms(
-            compute, request.resource_group, [other]
-        ):
-            return
-        names = ", ".join(request.vm_names)
-        raise UserInputError(
-            f"VM {other} already exists in resource group {request.resource_group}, "
-            f"made by the same deployment with another node count; deploying {names} "
-            f"would add {'them' if len(request.vm_names) > 1 else 'it'} beside it "
-            "rather than replace it. Next: deploy under another --name, or delete the "
-            f"existing nodes first (`ccm-azure delete {request.deployment_name} -g "
-            f"{request.resource_group}`)."
+        ours = request.vm_names
+        listed = self.deployments.deployments.list_by_resource_group(
+            request.resource_group
         )
+        for deployment in (as_dict(item) for item in listed):
+            parameters = (deployment.get("properties") or {}).get("parameters") or {}
+            vm_name = (parameters.get("vmName") or {}).get("value")
+            if not isinstance(vm_name, str):
+                continue  # not a node deployment (e.g. the pid- tracking one)
+            count = (parameters.get("nodeCount") or {}).get("value", 1)
+            theirs = inputs.node_names(vm_name, count if isinstance(count, int) else 1)
+            name = str(deployment.get("name") or "")
+            if name != request.deployment_name:
+                clash = sorted(set(ours) & set(theirs))
+                if clash:
+                    raise UserInputError(
+                        f"VM {clash[0]} in resource group {request.resource_group} "
+                        f"belongs to deployment '{name}' ({len(theirs)} node"
+                        f"{'s' if len(theirs) > 1 else ''}: {', '.join(theirs)}); "
+                        "choose another --name for these nodes."
+                    )
+            elif (len(theirs) == 1) != (len(ours) == 1):
+                raise UserInputError(
+                    f"Deployment '{name}' made {', '.join(theirs)}; deploying "
+                    f"{', '.join(ours)} under the same name would add "
+                    f"{'them' if len(ours) > 1 else 'it'} beside "
+                    f"{'it' if len(theirs) == 1 else 'them'}, since deployments only "
+                    "add. Next: deploy under another --name, or delete the existing "
+                    f"nodes first (`ccm-azure delete {name} -g "
+                    f"{request.resource_group}`)."
+                )
+            elif len(theirs) > len(ours):
+                left = ", ".join(theirs[len(ours) :])
+                self.progress.step(
+                    f"warning: {left} stay{'s' if len(theirs) - len(ours) == 1 else ''}"
+                    " in Azure: a smaller count does not delete nodes (`az vm delete "
+                    f"-g {request.resource_group} -n NAME` does)."
+                )
 
     def what_if(self) -> list[Change]:
         """ARM's what-if for the deployment, after the preflight; nothing is written."""

@@ -470,3 +470,51 @@ def test_what_if_for_several_regions_is_one_json_list() -> None:
     ]
     assert "0 resources: no changes." in text
     assert "+ Create    Microsoft.Compute/virtualMachines  ccm-node" in text
+
+
+# --- node names that another deployment or another count made -------------------------
+
+
+@pytest.mark.default_cassette("deploy_count_changed.yaml")
+def test_going_from_one_node_to_several_under_one_name_is_refused(
+    vcr: Any, node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    result = run(node("--count", "2"), fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert "Deployment 'ccm-azure-ccm-node' made ccm-node; deploying ccm-node-1" in line
+    assert "would add them beside it" in line
+    assert "`ccm-azure delete ccm-azure-ccm-node -g ccm-node-eastus`" in line
+    assert writes(vcr) == []
+    assert all_played(vcr)
+
+
+@pytest.mark.default_cassette("deploy_name_taken_by_fleet.yaml")
+def test_a_name_another_deployments_fleet_uses_is_refused(
+    vcr: Any, node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    result = run(node("-n", "ccm-node-2"), fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert "VM ccm-node-2 in resource group ccm-node-eastus belongs to deployment " in (
+        line
+    )
+    assert "'ccm-azure-ccm-node' (3 nodes: ccm-node-1, ccm-node-2, ccm-node-3)" in line
+    assert writes(vcr) == []
+
+
+@pytest.mark.default_cassette("deploy_count_lowered.yaml")
+def test_a_lower_count_warns_that_the_other_nodes_stay(
+    vcr: Any, node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    result = run(node("--count", "2"), fake_credential)
+
+    assert result.exit_code == 0, result.stderr
+    assert "warning: ccm-node-3 stays in Azure: a smaller count does not delete" in (
+        result.stderr
+    )
+    assert [n["vmName"] for n in json.loads(result.stdout)["nodes"]] == [
+        "ccm-node-1",
+        "ccm-node-2",
+    ]
+    assert all_played(vcr)
