@@ -205,27 +205,51 @@ def deploy(ctx: click.Context, /, **options: Any) -> None:
     choices = _Choices(**options)
     settings = ctx.find_object(DeploySettings) or DeploySettings()
     requests = _prepare(choices)
-    if choices.what_if:
-        several = len(requests) > 1
-        answers = [
-            (request, _what_if(request, settings, prefix=several))
-            for request in requests
-        ]
-        click.echo(format_changes(answers, choices.output))
-        return
     if len(requests) == 1:
-        result = _run(requests[0], settings, wait=not choices.no_wait)
-        if result.state == "Succeeded":
-            click.echo(format_outputs(result.outputs, choices.output))
-        else:
-            click.echo(format_accepted(result, choices.output))
+        _one_region(requests[0], settings, choices)
+    else:
+        _regions_side_by_side(requests, settings, choices)
+
+
+def _one_region(
+    request: DeploymentRequest, settings: DeploySettings, choices: _Choices
+) -> None:
+    if choices.what_if:
+        changes = _what_if(request, settings)
+        click.echo(format_changes([(request, changes)], choices.output))
         return
+    result = _run(request, settings, wait=not choices.no_wait)
+    if result.state == "Succeeded":
+        click.echo(format_outputs(result.outputs, choices.output))
+    else:
+        click.echo(format_accepted(result, choices.output))
+
+
+def _regions_side_by_side(
+    requests: Sequence[DeploymentRequest], settings: DeploySettings, choices: _Choices
+) -> None:
+    """Every region at once; each region's result, and then its error if it had one."""
     from ccm_azure.deploy import fleet
 
-    outcomes = fleet.deploy_regions(
+    if choices.what_if:
+        outcomes = fleet.in_regions(
+            requests,
+            lambda request, progress, stop: _what_if(request, settings, progress),
+        )
+        answers = [(o.request, o.result) for o in outcomes if o.error is None]
+        if answers:
+            click.echo(format_changes(answers, choices.output, several=True))
+        fleet.raise_for_failures(outcomes)
+        return
+    outcomes = fleet.in_regions(
         requests,
-        lambda request, **kw: _run(request, settings, **kw),
-        wait=not choices.no_wait,
+        lambda request, progress, stop: _run(
+            request,
+            settings,
+            wait=not choices.no_wait,
+            progress=progress,
+            stop=stop,
+        ),
     )
     if choices.output != "table":
         # The table is for people watching; scripts read the JSON on stdout.
@@ -432,9 +456,10 @@ def _run(
 
 
 def _what_if(
-    request: DeploymentRequest, settings: DeploySettings, *, prefix: bool
+    request: DeploymentRequest,
+    settings: DeploySettings,
+    progress: Progress | None = None,
 ) -> list[Change]:
-    from ccm_azure.deploy.progress import Progress
     from ccm_azure.deploy.runner import run_what_if
 
     factory = settings.credential_factory
@@ -443,7 +468,7 @@ def _what_if(
         credential=factory() if factory is not None else None,
         polling_interval=settings.polling_interval,
         retry_backoff=settings.retry_backoff,
-        progress=Progress(prefix=request.location if prefix else ""),
+        progress=progress,
     )
 
 
@@ -459,11 +484,15 @@ _CHANGE_SYMBOLS: Mapping[str, str] = {
 
 
 def format_changes(
-    answers: Sequence[tuple[DeploymentRequest, Sequence[Change]]], output: str
+    answers: Sequence[tuple[DeploymentRequest, Sequence[Change]]],
+    output: str,
+    *,
+    several: bool = False,
 ) -> str:
     """What-if's answer for each region: one line per resource and a count per kind.
 
-    JSON is one object for one region and a list of them for several.
+    JSON is one object for one region, and a list for `several` regions (also when
+    only some of them answered).
     """
     if output == "json":
         documents = [
@@ -478,7 +507,7 @@ def format_changes(
             }
             for request, changes in answers
         ]
-        return json.dumps(documents[0] if len(documents) == 1 else documents, indent=2)
+        return json.dumps(documents if several else documents[0], indent=2)
     return "\n\n".join(_changes_text(request, changes) for request, changes in answers)
 
 

@@ -505,15 +505,38 @@ _AADSTS = re.compile(r"(AADSTS\d+):\s*([^.]*)")
 _CHALLENGE_FIELD = re.compile(r'(\w+)="([^"]*)"')
 
 
+_UNREACHABLE = re.compile(
+    r"^\s*(?P<credential>\w+Credential): .*?HTTPSConnection\(host='(?P<host>[^']+)'"
+    r"[^)]*\): (?P<why>.*)$",
+    re.MULTILINE,
+)
+"""A credential of the chain that could not reach its sign-in endpoint at all."""
+
+
 def sign_in_failed(
     error: BaseException, situation: Situation | None = None
-) -> SignInFailed:
-    """The error for a credential that got no token, or a token Azure refused."""
+) -> CcmAzureError:
+    """The error for a credential that got no token, or a token Azure refused.
+
+    A credential that could not reach Microsoft Entra ID is a network problem, not a
+    sign-in one: it says so, with exit code 6.
+    """
     response = getattr(error, "response", None)
     if response is not None and getattr(response, "status_code", 0) in (401, 403):
         return _token_refused(error, response, situation)
     text = str(getattr(error, "message", "") or error)
     found = dict(_AADSTS.findall(text))
+    unreachable = None if found else _UNREACHABLE.search(text)
+    if unreachable is not None:
+        why = one_line(unreachable["why"]).rstrip(".")
+        return AzureUnavailable(
+            _redacted(
+                f"Could not sign in to Azure: {unreachable['credential']} could not "
+                f"reach {unreachable['host']} ({why}). Next: check the network, DNS "
+                "and proxy settings (HTTPS_PROXY), then run the command again.",
+                situation,
+            )
+        )
     who = f"{_failed_credential(text)} got no token" if found else ""
     who = who or "no credential got a token"
     why = "; ".join(f"{code}: {one_line(what)}" for code, what in found.items())

@@ -1,6 +1,7 @@
 """Deployments to several regions at once, and the summary of how each one ended.
 
-Each region is one deployment of its own, started and followed in a thread of its own;
+Each region is one deployment of its own, started and followed (or asked about with
+what-if) in a thread of its own;
 Azure Resource Manager does the work in parallel, this module only starts and
 watches. One region failing does not stop or hide the others: every region's outcome
 is collected, the summary shows them all, and the exit code is the first failed
@@ -25,22 +26,27 @@ from ccm_azure.deploy.progress import Progress
 from ccm_azure.deploy.runner import DeploymentRequest, DeploymentResult
 from ccm_azure.errors import CcmAzureError, ExitCode
 
-Deploy = Callable[..., DeploymentResult]
-"""Runs one request: `deploy(request, wait=, progress=, stop=)`."""
+Work = Callable[[DeploymentRequest, Progress, threading.Event], Any]
+"""What is done in one region: deploy it, or ask what deploying it would change."""
 
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
-    """How one region's deployment ended: a result or one error."""
+    """How one region's work ended: a result (a deployment's, or what-if's changes)
+    or one error."""
 
     request: DeploymentRequest
-    result: DeploymentResult | None = None
+    result: Any = None
     error: CcmAzureError | None = None
 
     @property
+    def deployment(self) -> DeploymentResult | None:
+        return self.result if isinstance(self.result, DeploymentResult) else None
+
+    @property
     def state(self) -> str:
-        if self.result is not None:
-            return self.result.state
+        if self.deployment is not None:
+            return self.deployment.state
         if isinstance(self.error, Interrupted):
             return "Not followed"
         return "Failed"
@@ -57,24 +63,24 @@ class Outcome:
             "state": self.state,
             "exitCode": self.exit_code,
             "error": _redacted(self.error),
-            "outputs": self.result.outputs if self.result is not None else {},
+            "outputs": self.deployment.outputs if self.deployment is not None else {},
         }
 
 
-def deploy_regions(
-    requests: Sequence[DeploymentRequest], deploy: Deploy, *, wait: bool = True
-) -> list[Outcome]:
-    """Start and follow every request side by side; each region's outcome, in order."""
+def in_regions(requests: Sequence[DeploymentRequest], work: Work) -> list[Outcome]:
+    """Do `work` for every region side by side; each region's outcome, in order.
+
+    Each region reports its progress with its name in front. Ctrl-C stops the
+    following in every region and raises one Interrupted saying what goes on.
+    """
     stop = threading.Event()
 
     def one(request: DeploymentRequest) -> Outcome:
         progress = Progress(prefix=request.location)
         try:
-            result = deploy(request, wait=wait, progress=progress, stop=stop)
+            return Outcome(request, result=work(request, progress, stop))
         except CcmAzureError as error:
-            progress.step(f"error: {_redacted(error)}")
             return Outcome(request, error=error)
-        return Outcome(request, result=result)
 
     pool = concurrent.futures.ThreadPoolExecutor(
         max_workers=len(requests), thread_name_prefix="ccm-region"
@@ -135,9 +141,9 @@ def format_summary(outcomes: Sequence[Outcome], output: str) -> str:
 
 
 def _nodes_cell(outcome: Outcome) -> str:
-    if outcome.result is None:
+    if outcome.deployment is None:
         return f"exit {outcome.exit_code}"
-    nodes = outcome.result.outputs.get("nodes")
+    nodes = outcome.deployment.outputs.get("nodes")
     if not isinstance(nodes, list):
         return ""
     return ", ".join(
@@ -159,7 +165,7 @@ def raise_for_failures(outcomes: Sequence[Outcome]) -> None:
         )
     names = ", ".join(outcome.request.location for outcome in failed)
     raise CcmAzureError(
-        f"{len(failed)} of {len(outcomes)} regions did not deploy ({names}); each "
-        "region's error is above and its result in the summary on stdout.",
+        f"{len(failed)} of {len(outcomes)} regions failed ({names}); each one's error "
+        "is above, and every region's result is on stdout.",
         exit_code=ExitCode(failed[0].exit_code),
     )

@@ -553,7 +553,7 @@ class _Run:
                 )
             else:
                 poller = operations.begin_what_if_at_subscription_scope(
-                    request.deployment_name,
+                    _subscription_what_if_name(request),
                     DeploymentWhatIf(
                         {
                             "location": request.location,
@@ -744,6 +744,16 @@ SUBSCRIPTION_TEMPLATE_SCHEMA = (
     "https://schema.management.azure.com/schemas/2018-05-01/"
     "subscriptionDeploymentTemplate.json#"
 )
+
+
+def _subscription_what_if_name(request: DeploymentRequest) -> str:
+    """The name of the subscription-scope what-if for a group that does not exist.
+
+    Subscription deployments are one namespace for all regions, so the region is in
+    the name: a fleet's regions ask side by side without meeting. ARM allows 64
+    characters.
+    """
+    return f"{request.location}-{request.deployment_name}"[:64]
 
 
 def _in_new_group(request: DeploymentRequest) -> dict[str, Any]:

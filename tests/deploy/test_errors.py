@@ -541,3 +541,28 @@ def test_a_reset_connection_is_named_in_the_operating_systems_words() -> None:
     assert "(connection reset by peer)" in str(mapped)
     assert "answer lost" in str(mapped)
     assert "Next: check the network" in str(mapped)
+
+
+def test_a_sign_in_that_cannot_reach_entra_id_is_a_network_problem() -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    # The text DefaultAzureCredential raises when DNS fails (azure-identity 1.27).
+    error = ClientAuthenticationError(
+        message="DefaultAzureCredential failed to retrieve a token from the included "
+        "credentials.\nAttempted credentials:\n\tEnvironmentCredential: Authentication "
+        "failed: HTTPSConnection(host='login.microsoftonline.com', port=443): Failed "
+        "to resolve 'login.microsoftonline.com' ([Errno -2] Name or service not "
+        "known)\nTo mitigate this issue, please refer to the troubleshooting "
+        "guidelines here at https://aka.ms/azsdk/python/identity/"
+        "defaultazurecredential/troubleshoot."
+    )
+
+    mapped = errors.sign_in_failed(error)
+
+    assert mapped.exit_code == ExitCode.AZURE_UNAVAILABLE
+    assert str(mapped) == (
+        "Could not sign in to Azure: EnvironmentCredential could not reach "
+        "login.microsoftonline.com (Failed to resolve 'login.microsoftonline.com' "
+        "([Errno -2] Name or service not known)). Next: check the network, DNS and "
+        "proxy settings (HTTPS_PROXY), then run the command again."
+    )

@@ -171,7 +171,7 @@ def test_one_region_refused_does_not_hide_the_other_regions_result(
         line for line in result.stderr.splitlines() if line.startswith("ccm-azure:")
     ]
     assert errors[0].startswith("ccm-azure: error: uksouth: Not enough vCPU quota")
-    assert errors[-1].startswith("ccm-azure: error: 1 of 2 regions did not deploy")
+    assert errors[-1].startswith("ccm-azure: error: 1 of 2 regions failed (uksouth)")
     # Nothing was written in uksouth: the refusal came before the resource group.
     assert not [line for line in writes(vcr) if "uksouth" in line]
     assert all_played(vcr)
@@ -278,7 +278,7 @@ def test_what_if_in_a_new_group_shows_the_changes_and_writes_nothing(
     (post,) = [r for r in vcr.requests if r.method == "POST"]
     assert post.path == (
         f"{SUBSCRIPTION_PATH}/providers/Microsoft.Resources/deployments/"
-        "ccm-azure-ccm-node/whatIf"
+        "eastus-ccm-azure-ccm-node/whatIf"
     )
     assert_no_canary(result, debug_logs)
 
@@ -461,7 +461,7 @@ def test_what_if_for_several_regions_is_one_json_list() -> None:
     )
     answers = [(request("eastus"), []), (request("uksouth"), [vm])]
 
-    documents = json.loads(format_changes(answers, "json"))
+    documents = json.loads(format_changes(answers, "json", several=True))
     text = format_changes(answers, "table")
 
     assert [d["region"] for d in documents] == ["eastus", "uksouth"]
@@ -517,4 +517,26 @@ def test_a_lower_count_warns_that_the_other_nodes_stay(
         "ccm-node-1",
         "ccm-node-2",
     ]
+    assert all_played(vcr)
+
+
+@pytest.mark.default_cassette("deploy_what_if_one_region_refused.yaml")
+def test_what_if_in_two_regions_shows_one_regions_changes_beside_the_others_error(
+    vcr: Any, node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    result = run(
+        in_regions(node, "eastus", "uksouth", extra=("--what-if",)), fake_credential
+    )
+
+    assert result.exit_code == ExitCode.AZURE_REJECTED, result.stderr
+    (answer,) = json.loads(result.stdout)
+    assert answer["region"] == "eastus"
+    assert len(answer["changes"]) == 8
+    errors = [
+        line for line in result.stderr.splitlines() if line.startswith("ccm-azure:")
+    ]
+    assert errors[0].startswith("ccm-azure: error: uksouth: Azure rejected")
+    assert "RequestDisallowedByPolicy" in errors[0]
+    assert errors[1].startswith("ccm-azure: error: 1 of 2 regions failed (uksouth)")
+    assert writes(vcr) == []
     assert all_played(vcr)
