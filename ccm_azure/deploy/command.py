@@ -117,7 +117,9 @@ class _Choices:
 )
 @click.option(
     "--token-file",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # Not dir_okay=False: click's message would quote the path, which may be a
+    # token pasted by mistake; inputs.read_join_token words it without the path.
+    type=click.Path(path_type=Path),
     help="File holding the join token.",
 )
 @click.option(

@@ -338,6 +338,12 @@ def check_resource_group(name: str) -> str:
 def check_ssh_source(prefix: str) -> str:
     """`prefix` if it can open SSH: empty (no SSH rule) or one IPv4 address/prefix."""
     prefix = prefix.strip()
+    if prefix.lower() in {"0.0.0.0/0", "0.0.0.0", "*", "any", "internet"}:  # noqa: S104
+        raise UserInputError(
+            f"SSH source '{prefix}' would open SSH to everyone, which the node never "
+            "does; give your own address or prefix (such as 203.0.113.7 or "
+            "203.0.113.0/24)."
+        )
     if not _SSH_SOURCE.fullmatch(prefix):
         raise UserInputError(
             f"SSH source '{prefix}' is not one IPv4 address or prefix (such as "

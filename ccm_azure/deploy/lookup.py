@@ -135,6 +135,12 @@ def _resource_group(resource_group: str | None, region: str | None) -> str:
             )
         return inputs.check_resource_group(resource_group)
     if region is not None and region.strip():
+        if ":" in region:
+            raise UserInputError(
+                f"--region {region.strip()}: give the region alone (e.g. --region "
+                f"{region.partition(':')[0].strip() or 'eastus'}); the :COUNT of "
+                "deploy sets a number of nodes, which one deployment holds together."
+            )
         return inputs.check_resource_group(
             inputs.default_resource_group(region.strip().lower())
         )
@@ -223,7 +229,9 @@ class Session:
                 f"No deployment '{target.deployment_name}' in resource group "
                 f"'{target.resource_group}' (subscription {target.subscription_id}); "
                 f"list the deployments with {target.list_hint} and give the node's "
-                "name or its deployment's name."
+                "name or its deployment's name"
+                + _fleet_hint(target.deployment_name)
+                + "."
             )
         return refused(error, target.situation(), f"{action} the deployment")
 
@@ -275,3 +283,15 @@ def resource_ids(deployment: dict[str, Any]) -> Iterator[str]:
     for resource in properties(deployment).get("outputResources") or []:
         if isinstance(resource, dict) and resource.get("id"):
             yield str(resource["id"])
+
+
+def _fleet_hint(deployment: str) -> str:
+    """For a name like a fleet's node (NAME-2): the fleet's deployment, to try."""
+    node = deployment.removeprefix(DEPLOYMENT_PREFIX)
+    base, dash, number = node.rpartition("-")
+    if not (dash and base and number.isdigit()):
+        return ""
+    return (
+        f"; a node of a fleet (deploy --count) is in the fleet's deployment, "
+        f"{DEPLOYMENT_PREFIX}{base} (`ccm-azure status {base}`)"
+    )

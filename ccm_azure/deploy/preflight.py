@@ -50,7 +50,7 @@ _REASONS: Mapping[str, str] = {
 }
 _QUOTA_HELP = (
     "in the Azure portal (Quotas, Compute, filter on the region), with `az quota "
-    "update --scope /subscriptions/SUBSCRIPTION_ID/providers/"
+    "update --scope /subscriptions/{subscription}/providers/"
     "Microsoft.Compute/locations/{region} --resource-name {key} --limit-object "
     "value={limit}`, or with a support request of type 'Service and subscription "
     "limits (quotas)'"
@@ -289,6 +289,7 @@ def quota_message(
     node_count: int,
     needed: int,
     short: Sequence[tuple[Quota, int]],
+    subscription_id: str = "SUBSCRIPTION_ID",
 ) -> str:
     """The one line for quotas that are too small; `short` holds (quota, held)."""
     nodes = "1 node" if node_count == 1 else f"{node_count} nodes"
@@ -307,12 +308,15 @@ def quota_message(
     )
     first, held = short[0]
     how = _QUOTA_HELP.format(
-        region=region, key=first.key, limit=first.new_limit(needed, held)
+        region=region,
+        key=first.key,
+        limit=first.new_limit(needed, held),
+        subscription=subscription_id,
     )
     return (
         f"Not enough vCPU quota in {region} for {nodes} of {size} ({needed} vCPUs): "
         f"{'; '.join(parts)}. Next: request a new limit of at least {requests} in "
-        f"{region} {how}; or deploy fewer nodes or a smaller --size."
+        f"{region} {how}; or deploy fewer nodes (--count) or a smaller --size."
     )
 
 
@@ -362,13 +366,15 @@ def check_capacity(
     present_vcpus: Mapping[str, int] | None = None,
     sizes: Sequence[str] = OFFER_SIZES,
     regions: Sequence[str] = OFFER_REGIONS,
+    subscription_id: str = "SUBSCRIPTION_ID",
 ) -> Capacity:
     """Whether `node_count` VMs of `size` can exist in `region`, or CapacityUnavailable.
 
     `present_vcpus` (usage key -> vCPUs) is what this deployment's existing VMs already
     count against quota (see `present_vcpus`), so that running the same deployment
     again is not refused for quota its own nodes hold. `sizes` and `regions` are the
-    offer's, from which alternatives are suggested.
+    offer's, from which alternatives are suggested; `subscription_id` goes into the
+    quota request command.
     """
     if size not in SGX_SIZES:
         raise ValueError(f"{size} is not an SGX size of the offer")
@@ -402,7 +408,7 @@ def check_capacity(
             short.append((quota, held))
     if short:
         raise CapacityUnavailable(
-            quota_message(size, region, node_count, needed, short)
+            quota_message(size, region, node_count, needed, short, subscription_id)
         )
 
     capacity = Capacity(

@@ -280,31 +280,40 @@ class Change:
 
     @property
     def resource_type(self) -> str:
-        """E.g. `Microsoft.Compute/virtualMachines/extensions`: the last provider."""
-        sections = self._sections()
-        if not sections:
-            return "Microsoft.Resources/resourceGroups"
-        namespace, *pairs = sections[-1]
-        return "/".join([namespace, *pairs[0::2]])
+        return resource_type_of(self.resource_id)
 
     @property
     def name(self) -> str:
-        """The names along the id below the resource group: `ccm-node-1/default`."""
-        sections = self._sections()
-        if not sections:
-            return self.resource_id.rstrip("/").rsplit("/", 1)[-1]
-        return "/".join(name for _, *pairs in sections for name in pairs[1::2])
+        return resource_name_of(self.resource_id)
 
-    def _sections(self) -> list[list[str]]:
-        """The `providers/NAMESPACE/type/name/...` sections of the id."""
-        parts = self.resource_id.strip("/").split("/")
-        sections: list[list[str]] = []
-        for part in parts:
-            if part.lower() == "providers":
-                sections.append([])
-            elif sections:
-                sections[-1].append(part)
-        return [section for section in sections if section]
+
+def _provider_sections(resource_id: str) -> list[list[str]]:
+    """The `providers/NAMESPACE/type/name/...` sections of an ARM resource id."""
+    sections: list[list[str]] = []
+    for part in resource_id.strip("/").split("/"):
+        if part.lower() == "providers":
+            sections.append([])
+        elif sections:
+            sections[-1].append(part)
+    return [section for section in sections if section]
+
+
+def resource_type_of(resource_id: str) -> str:
+    """E.g. `Microsoft.Compute/virtualMachines/extensions`: the id's last provider."""
+    sections = _provider_sections(resource_id)
+    if not sections:
+        return "Microsoft.Resources/resourceGroups"
+    namespace, *pairs = sections[-1]
+    return "/".join([namespace, *pairs[0::2]])
+
+
+def resource_name_of(resource_id: str) -> str:
+    """The names along an id below its resource group, e.g. `ccm-node-1/default`
+    for the tags of VM ccm-node-1."""
+    sections = _provider_sections(resource_id)
+    if not sections:
+        return resource_id.rstrip("/").rsplit("/", 1)[-1]
+    return "/".join(name for _, *pairs in sections for name in pairs[1::2])
 
 
 class _Run:
@@ -336,6 +345,8 @@ class _Run:
         )
         self.redact = redactor(_secret_values(request))
         self.started = False
+        self.sending = False
+        """The deployment's PUT went out: from then on Azure may be running it."""
         self.created_group = False
 
     def read_answer(self, response: Any) -> None:
@@ -396,6 +407,13 @@ class _Run:
         except (errors.AzureRejected, errors.CapacityUnavailable) as refused:
             raise self.without_new_group(refused) from None
         except KeyboardInterrupt:
+            if self.sending:
+                raise errors.Interrupted(
+                    f"Interrupted while deployment '{request.deployment_name}' was "
+                    "being sent: Azure may have started it, and then it goes on; see "
+                    f"it with `{request.status_command()}`.",
+                    going_on=True,
+                ) from None
             raise errors.Interrupted(
                 "Interrupted before the deployment started; nothing was deployed"
                 + self.group_left_behind()
@@ -476,6 +494,7 @@ class _Run:
             size=request.vm_size,
             node_count=count,
             present_vcpus=present,
+            subscription_id=request.subscription_id,
         )
         for warning in capacity.warnings:
             self.progress.step(f"warning: {warning}")
@@ -652,6 +671,7 @@ class _Run:
         from azure.mgmt.resource.deployments.models import Deployment
 
         request = self.request
+        self.sending = True
         poller = self.deployments.deployments.begin_create_or_update(
             request.resource_group,
             request.deployment_name,

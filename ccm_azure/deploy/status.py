@@ -23,7 +23,7 @@ import click
 
 from ccm_azure.deploy import errors, lookup
 from ccm_azure.deploy.command import DeploySettings, format_outputs
-from ccm_azure.deploy.runner import output_values
+from ccm_azure.deploy.runner import output_values, resource_name_of
 from ccm_azure.errors import CcmAzureError
 
 LOGGER = logging.getLogger(__name__)
@@ -160,8 +160,14 @@ class Operation:
         codes = [item.code for item in errors.flatten_error(error) if item.code]
         return cls(
             resource_type=str(target.get("resourceType") or ""),
-            resource_name=str(
-                target.get("resourceName") or found.get("provisioningOperation") or ""
+            resource_name=(
+                resource_name_of(str(target["id"]))
+                if target.get("id")
+                else str(
+                    target.get("resourceName")
+                    or found.get("provisioningOperation")
+                    or ""
+                )
             ),
             state=str(found.get("provisioningState") or ""),
             status_code=str(found.get("statusCode") or ""),

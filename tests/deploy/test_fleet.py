@@ -540,3 +540,26 @@ def test_what_if_in_two_regions_shows_one_regions_changes_beside_the_others_erro
     assert errors[1].startswith("ccm-azure: error: 1 of 2 regions failed (uksouth)")
     assert writes(vcr) == []
     assert all_played(vcr)
+
+
+@pytest.mark.default_cassette("deploy_no_wait.yaml")
+def test_ctrl_c_once_the_deployment_was_sent_says_it_may_go_on(
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    start = runner._Run.start
+
+    def start_then_ctrl_c(self: Any) -> Any:
+        start(self)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner._Run, "start", start_then_ctrl_c)
+
+    result = run(node("--no-wait"), fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.INTERRUPTED)
+    assert "Azure may have started it" in line
+    assert "`ccm-azure status ccm-azure-ccm-node -g ccm-node-eastus" in line
+    assert "nothing was deployed" not in line
+    assert "az group delete" not in line

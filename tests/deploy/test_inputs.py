@@ -303,6 +303,25 @@ def test_bad_ssh_sources(prefix: str) -> None:
         inputs.check_ssh_source(prefix)
 
 
+@pytest.mark.parametrize("prefix", ["*", "0.0.0.0/0", "Internet"])
+def test_ssh_open_to_everyone_is_called_that(prefix: str) -> None:
+    with pytest.raises(UserInputError, match="would open SSH to everyone"):
+        inputs.check_ssh_source(prefix)
+
+
+def test_a_token_file_that_is_a_folder_is_refused_without_its_path(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "CANARY-JOIN-TOKEN-9f27c1"
+    folder.mkdir()
+
+    with pytest.raises(UserInputError) as refused:
+        inputs.read_join_token(None, folder)
+
+    assert "Cannot read the file given to --token-file" in str(refused.value)
+    assert folder.name not in str(refused.value)
+
+
 def test_a_key_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     path = tmp_path / "id_ed25519.pub"
     path.write_bytes(b"\xef\xbb\xbf" + SSH_PUBLIC_KEY.encode() + b"\n")

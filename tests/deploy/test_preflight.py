@@ -230,7 +230,7 @@ def test_a_family_quota_of_zero_says_what_to_request(vcr: Any, compute: Any) -> 
         "Not enough vCPU quota in eastus for 1 node of Standard_DC2s_v3 (2 vCPUs): "
         "Standard DCSv3 Family vCPUs (standardDCSv3Family) has a limit of 0 with 0 in "
         "use. Next: request a new limit of at least 2 for standardDCSv3Family in "
-        f"eastus {how}; or deploy fewer nodes or a smaller --size."
+        f"eastus {how}; or deploy fewer nodes (--count) or a smaller --size."
     )
     assert interactions(vcr) == [SKUS, USAGES]
 
@@ -267,7 +267,7 @@ def test_a_short_regional_quota_is_refused(vcr: Any, compute: Any) -> None:
         "Not enough vCPU quota in eastus for 2 nodes of Standard_DC2s_v3 (4 vCPUs): "
         "Total Regional vCPUs (cores) has a limit of 10 with 8 in use. Next: request "
         f"a new limit of at least 12 for cores in eastus {how}; or deploy fewer "
-        "nodes or a smaller --size."
+        "nodes (--count) or a smaller --size."
     )
     assert vcr.all_played
 

@@ -17,11 +17,17 @@ from ccm_azure.errors import ExitCode
 SUBSCRIPTION = recording.SUBSCRIPTION
 REPLAY = pytest.mark.vcr(record_mode="none")
 OUTPUTS = {
-    "vmName": "ccm-node",
-    "privateIpAddress": "10.0.0.4",
-    "publicIpAddress": "20.121.40.17",
-    "fqdn": "ccm-ccm-node-4kq2xz7hyb3bs.eastus.cloudapp.azure.com",
-    "sshCommand": "ssh azureuser@ccm-ccm-node-4kq2xz7hyb3bs.eastus.cloudapp.azure.com",
+    "nodes": [
+        {
+            "vmName": "ccm-node",
+            "privateIpAddress": "10.0.0.4",
+            "publicIpAddress": "20.121.40.17",
+            "fqdn": "ccm-ccm-node-4kq2xz7hyb3bs.eastus.cloudapp.azure.com",
+            "sshCommand": (
+                "ssh azureuser@ccm-ccm-node-4kq2xz7hyb3bs.eastus.cloudapp.azure.com"
+            ),
+        }
+    ]
 }
 
 
@@ -73,6 +79,9 @@ def test_succeeded_shows_state_times_outputs_and_operations(
     ]
     assert {op["state"] for op in operations} == {"Succeeded"}
     assert operations[-1]["resourceName"] == "EvaluateDeploymentOutput"
+    # An extension resource is named with its parent: a fleet's rows stay apart.
+    (tags,) = [op for op in operations if op["resourceType"].endswith("/tags")]
+    assert tags["resourceName"] == "ccm-node/default"
     assert len(operations) == 9
     assert vcr.all_played
     assert interactions(vcr) == [
@@ -113,7 +122,9 @@ def test_table_output_reads_as_facts_outputs_and_operations(
         "Duration:        3 min 37 s",
     ]
     assert "Outputs" in lines
-    assert any(re.match(r"^publicIpAddress +20\.121\.40\.17$", line) for line in lines)
+    assert any(
+        re.match(r"^ccm-node +10\.0\.0\.4 +20\.121\.40\.17 ", line) for line in lines
+    )
     header = lines[lines.index("Operations") + 1]
     assert re.match(r"^Resource type +Name +State +Status +Error$", header)
     assert any(
@@ -204,6 +215,10 @@ def test_missing_deployment_says_what_was_looked_for_and_how_to_list(
     line = assert_one_line_error(result, ExitCode.USAGE)
     assert "No deployment 'ccm-azure-ccm-node-9' in resource group 'ccm-fleet'" in line
     assert "`az deployment group list -g ccm-fleet -o table`" in line
+    # ccm-node-9 may be a node of the fleet ccm-node.
+    assert (
+        "is in the fleet's deployment, ccm-azure-ccm-node (`ccm-azure status " in line
+    )
     assert vcr.all_played
 
 
@@ -272,12 +287,20 @@ def test_ctrl_c_during_wait_exits_130_and_says_the_deployment_goes_on(
     ("arguments", "expected"),
     [
         (["ccm-node"], "Give the resource group of the deployment with -g"),
+        (["ccm-node", "--region", "eastus:2"], "give the region alone"),
         (["ccm-node", "-g", "a", "--region", "eastus"], "give only one of them"),
         (["node_1", "-g", "ccm-fleet"], "VM name 'node_1' is not valid"),
         (["ccm-azure-", "-g", "ccm-fleet"], "names no node"),
         (["ccm-node", "-g", ""], "-g/--resource-group is empty"),
     ],
-    ids=["no group", "group and region", "bad name", "prefix only", "empty group"],
+    ids=[
+        "no group",
+        "region with a count",
+        "group and region",
+        "bad name",
+        "prefix only",
+        "empty group",
+    ],
 )
 def test_bad_input_is_one_line_exit_2_and_reaches_no_azure(
     arguments: list[str], expected: str
