@@ -1,8 +1,9 @@
-"""`ccm-azure deploy`: enrol one CCM node in Azure from a terminal or a pipeline.
+"""`ccm-azure deploy`: enrol CCM nodes in Azure from a terminal or a pipeline.
 
 The command checks every input against the offer and the rules in `inputs` first,
 then renders the same template the Marketplace listing uses and deploys it with
-`runner`. Results go to stdout (JSON by default, or a table); progress and warnings go
+`runner`: one deployment per region, several regions side by side through `fleet`,
+or only ARM's what-if of it. Results go to stdout (JSON by default, or a table); progress and warnings go
 to stderr. Failures are raised as `CcmAzureError`, which `ccm_azure.cli.main` prints as
 one line with the error's exit code. Importing this module imports no Azure SDK module.
 """
