@@ -1,11 +1,12 @@
 """`ccm-azure deploy`: enrol CCM nodes in Azure from a terminal or a pipeline.
 
-The command checks every input against the offer and the rules in `inputs` first,
-then renders the same template the Marketplace listing uses and deploys it with
-`runner`: one deployment per region, several regions side by side through `fleet`,
-or only ARM's what-if of it. Results go to stdout (JSON by default, or a table); progress and warnings go
-to stderr. Failures are raised as `CcmAzureError`, which `ccm_azure.cli.main` prints as
-one line with the error's exit code. Importing this module imports no Azure SDK module.
+The command checks every input against the offer and the rules in `inputs` first, then
+renders the same template the Marketplace listing uses and deploys it with `runner`:
+one deployment per region, several regions side by side through `fleet`, or only
+ARM's what-if of it. Results go to stdout (JSON by default, or a table); progress and
+warnings go to stderr. Failures are raised as `CcmAzureError`, which
+`ccm_azure.cli.main` prints as one line with the error's exit code. Importing this
+module imports no Azure SDK module.
 """
 
 from __future__ import annotations
@@ -51,6 +52,15 @@ class DeploySettings:
     credential_factory: CredentialFactory | None = None
     polling_interval: float = DEFAULT_POLLING_INTERVAL
     retry_backoff: float = DEFAULT_RETRY_BACKOFF
+
+    def connection(self) -> dict[str, Any]:
+        """The runner's keyword arguments for reaching Azure: credential and pace."""
+        factory = self.credential_factory
+        return {
+            "credential": factory() if factory is not None else None,
+            "polling_interval": self.polling_interval,
+            "retry_backoff": self.retry_backoff,
+        }
 
 
 @dataclasses.dataclass(frozen=True)
@@ -440,7 +450,6 @@ def _run(
 ) -> DeploymentResult:
     from ccm_azure.deploy.runner import run_deployment
 
-    factory = settings.credential_factory
     LOGGER.info(
         "Deploying %s into resource group %s (subscription %s)",
         request.deployment_name,
@@ -448,13 +457,7 @@ def _run(
         request.subscription_id,
     )
     return run_deployment(
-        request,
-        credential=factory() if factory is not None else None,
-        polling_interval=settings.polling_interval,
-        retry_backoff=settings.retry_backoff,
-        progress=progress,
-        wait=wait,
-        stop=stop,
+        request, **settings.connection(), progress=progress, wait=wait, stop=stop
     )
 
 
@@ -465,14 +468,7 @@ def _what_if(
 ) -> list[Change]:
     from ccm_azure.deploy.runner import run_what_if
 
-    factory = settings.credential_factory
-    return run_what_if(
-        request,
-        credential=factory() if factory is not None else None,
-        polling_interval=settings.polling_interval,
-        retry_backoff=settings.retry_backoff,
-        progress=progress,
-    )
+    return run_what_if(request, **settings.connection(), progress=progress)
 
 
 _CHANGE_SYMBOLS: Mapping[str, str] = {

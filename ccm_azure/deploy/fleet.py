@@ -1,11 +1,11 @@
 """Deployments to several regions at once, and the summary of how each one ended.
 
 Each region is one deployment of its own, started and followed (or asked about with
-what-if) in a thread of its own; Azure Resource Manager does the work in parallel,
-this module only starts and watches. One region failing does not stop or hide the others: every region's outcome
-is collected, the summary shows them all, and the exit code is the first failed
-region's (in the order the regions were given). Ctrl-C stops the following in every
-region, leaves ARM working, and says how to follow each deployment.
+what-if) in a thread of its own; Azure Resource Manager does the work in parallel, this
+module only starts and watches. One region failing does not stop or hide the others:
+every region's outcome is collected, the summary shows them all, and the exit code is
+the first failed region's (in the order the regions were given). Ctrl-C stops the
+following in every region, leaves ARM working, and says how to follow each deployment.
 """
 
 from __future__ import annotations
