@@ -93,3 +93,23 @@ def close_credential(credential: object) -> None:
     close = getattr(credential, "close", None)
     if callable(close):
         close()
+
+
+ARM_SCOPE = "https://management.azure.com/.default"
+
+
+def signed_in(credential: TokenCredential) -> TokenCredential:
+    """`credential`, once it has got a token for Azure Resource Manager.
+
+    Several regions deployed side by side share one credential; signing in first
+    reports a failure once, as one line, instead of once per region.
+    """
+    from azure.core.exceptions import ClientAuthenticationError
+
+    from ccm_azure.deploy.errors import sign_in_failed
+
+    try:
+        credential.get_token(ARM_SCOPE)
+    except ClientAuthenticationError as error:
+        raise sign_in_failed(error) from None
+    return credential

@@ -346,7 +346,8 @@ def check_ssh_source(prefix: str) -> str:
         )
     if not _SSH_SOURCE.fullmatch(prefix):
         raise UserInputError(
-            f"SSH source '{prefix}' is not one IPv4 address or prefix (such as "
-            "203.0.113.7 or 203.0.113.0/24); SSH is never opened to everyone."
+            f"SSH source '{prefix}' is not one IPv4 address or a prefix of /8 or "
+            "longer (such as 203.0.113.7 or 203.0.113.0/24); shorter prefixes would "
+            "open SSH to most of the internet."
         )
     return prefix

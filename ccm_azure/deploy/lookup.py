@@ -141,9 +141,10 @@ def _resource_group(resource_group: str | None, region: str | None) -> str:
                 f"{region.partition(':')[0].strip() or 'eastus'}); the :COUNT of "
                 "deploy sets a number of nodes, which one deployment holds together."
             )
-        return inputs.check_resource_group(
-            inputs.default_resource_group(region.strip().lower())
-        )
+        from ccm_azure.offer import load_offer
+
+        known = load_offer(None).check_region(region.strip())
+        return inputs.check_resource_group(inputs.default_resource_group(known))
     raise UserInputError(
         "Give the resource group of the deployment with -g RESOURCE_GROUP, or the "
         "region given to deploy with --region REGION (its resource group is "

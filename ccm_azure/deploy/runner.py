@@ -522,8 +522,9 @@ class _Run:
             count = (parameters.get("nodeCount") or {}).get("value", 1)
             theirs = inputs.node_names(vm_name, count if isinstance(count, int) else 1)
             name = str(deployment.get("name") or "")
-            if name != request.deployment_name:
-                clash = sorted(set(ours) & set(theirs))
+            # Azure compares resource and deployment names without case.
+            if name.lower() != request.deployment_name.lower():
+                clash = sorted({n.lower() for n in ours} & {n.lower() for n in theirs})
                 if clash:
                     raise UserInputError(
                         f"VM {clash[0]} in resource group {request.resource_group} "

@@ -230,8 +230,8 @@ def make_plan(session: lookup.Session) -> Plan:
     others = [
         other
         for other in _deployments_in_group(session)
-        if other.get("name") != target.deployment_name
-        and not str(other.get("name", "")).startswith(lookup.TRACKING_PREFIX)
+        if str(other.get("name", "")).lower() != target.deployment_name.lower()
+        and not str(other.get("name", "")).lower().startswith(lookup.TRACKING_PREFIX)
     ]
     if not others and _created_for(_group_tags(session), target.deployment_name):
         return Plan(target, whole_group=True, group_resources=_group_contents(session))
@@ -244,7 +244,9 @@ def _created_for(tags: dict[str, str], deployment_name: str) -> bool:
     created_by, tool = CREATED_BY_TAG
     return (
         by_name.get(created_by) == tool
-        and by_name.get(DEPLOYMENT_TAG.lower()) == deployment_name
+        # ARM names ignore case: ccm-azure-NODE is the deployment ccm-azure-node.
+        and str(by_name.get(DEPLOYMENT_TAG.lower(), "")).lower()
+        == deployment_name.lower()
     )
 
 

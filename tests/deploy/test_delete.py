@@ -280,3 +280,21 @@ def assert_one_line_error_after_plan(result: Outcome, code: ExitCode) -> str:
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("ccm-azure: error: ")
     return last
+
+
+@REPLAY
+@pytest.mark.default_cassette("delete_name_in_capitals.yaml")
+def test_a_name_in_other_case_deletes_the_same_resources(
+    vcr: Any, fake_credential: FakeCredential
+) -> None:
+    result = delete(fake_credential, "CCM-NODE-2", "-g", "ccm-fleet", "--yes")
+
+    assert result.exit_code == 0, result.stderr
+    # ARM names ignore case: the deployment is not its own neighbour.
+    assert deletes(vcr)[:4] == [
+        f"{FLEET}/Microsoft.Compute/virtualMachines/ccm-node-2",
+        f"{FLEET}/Microsoft.Network/networkInterfaces/ccm-node-2-nic",
+        f"{FLEET}/Microsoft.Network/publicIPAddresses/ccm-node-2-ip",
+        f"{FLEET}/Microsoft.Network/networkSecurityGroups/ccm-node-2-nsg",
+    ]
+    assert vcr.all_played

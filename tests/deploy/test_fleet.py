@@ -563,3 +563,49 @@ def test_ctrl_c_once_the_deployment_was_sent_says_it_may_go_on(
     assert "`ccm-azure status ccm-azure-ccm-node -g ccm-node-eastus" in line
     assert "nothing was deployed" not in line
     assert "az group delete" not in line
+
+
+@pytest.mark.default_cassette("deploy_name_taken_by_fleet.yaml")
+def test_a_fleets_node_name_in_capitals_is_refused_too(
+    vcr: Any, node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    result = run(node("-n", "CCM-NODE-2"), fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert "belongs to deployment 'ccm-azure-ccm-node'" in line
+    assert writes(vcr) == []
+
+
+@pytest.mark.default_cassette("deploy_count_changed.yaml")
+def test_the_same_deployment_in_capitals_is_the_same_deployment(
+    vcr: Any, node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    result = run(node("-n", "CCM-NODE", "--count", "2"), fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.USAGE)
+    assert "would add them beside it" in line
+    assert writes(vcr) == []
+
+
+def test_a_fleet_signs_in_once_and_says_so_once(node: NodeArguments) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
+
+    built = []
+
+    class Refused(FakeCredential):
+        def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+            raise ClientAuthenticationError(
+                message="EnvironmentCredential: Authentication failed: AADSTS7000215: "
+                "Invalid client secret provided."
+            )
+
+    def factory() -> Any:
+        built.append(Refused())
+        return built[-1]
+
+    result = run(in_regions(node, "eastus:2", "uksouth"), factory=factory)
+
+    line = assert_one_line_error(result, ExitCode.AUTHENTICATION)
+    assert "AADSTS7000215" in line
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert len(built) == 1

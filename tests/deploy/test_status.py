@@ -288,6 +288,7 @@ def test_ctrl_c_during_wait_exits_130_and_says_the_deployment_goes_on(
     [
         (["ccm-node"], "Give the resource group of the deployment with -g"),
         (["ccm-node", "--region", "eastus:2"], "give the region alone"),
+        (["ccm-node", "--region", "westus"], "westus"),
         (["ccm-node", "-g", "a", "--region", "eastus"], "give only one of them"),
         (["node_1", "-g", "ccm-fleet"], "VM name 'node_1' is not valid"),
         (["ccm-azure-", "-g", "ccm-fleet"], "names no node"),
@@ -296,6 +297,7 @@ def test_ctrl_c_during_wait_exits_130_and_says_the_deployment_goes_on(
     ids=[
         "no group",
         "region with a count",
+        "region the offer is not sold in",
         "group and region",
         "bad name",
         "prefix only",
