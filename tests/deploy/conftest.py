@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -178,6 +179,31 @@ def polling_interval(replaying: bool) -> float:
     from ccm_azure.deploy.clients import DEFAULT_POLLING_INTERVAL
 
     return 0 if replaying else DEFAULT_POLLING_INTERVAL
+
+
+@pytest.fixture
+def one_request_at_a_time(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Send one request at a time, as vcrpy replays safely only that way; the list
+    fills with each request sent, as `METHOD path`, in the order sent.
+
+    Threads (regions side by side, pollers of parallel deletes) still run side by
+    side; only their HTTP sends take turns, which a real network never needs.
+    """
+    from urllib.parse import urlsplit
+
+    from azure.core.pipeline.transport import RequestsTransport
+
+    send = RequestsTransport.send
+    lock = threading.Lock()
+    sent: list[str] = []
+
+    def send_in_turn(self: Any, request: Any, **kwargs: Any) -> Any:
+        with lock:
+            sent.append(f"{request.method} {urlsplit(request.url).path}")
+            return send(self, request, **kwargs)
+
+    monkeypatch.setattr(RequestsTransport, "send", send_in_turn)
+    return sent
 
 
 @pytest.fixture

@@ -25,28 +25,13 @@ from deploying import (
 from ccm_azure.deploy import runner
 from ccm_azure.errors import ExitCode
 
-pytestmark = [PREFLIGHT_PASSES, pytest.mark.vcr(record_mode="none")]
+pytestmark = [
+    PREFLIGHT_PASSES,
+    pytest.mark.vcr(record_mode="none"),
+    pytest.mark.usefixtures("one_request_at_a_time"),
+]
 
 SUBSCRIPTION_PATH = "/subscriptions/00000000-0000-0000-0000-000000000000"
-
-
-@pytest.fixture(autouse=True)
-def one_request_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Send one request at a time, as vcrpy replays safely only that way.
-
-    The regions' threads still run side by side; only their HTTP sends take turns,
-    which a real network never needs.
-    """
-    from azure.core.pipeline.transport import RequestsTransport
-
-    send = RequestsTransport.send
-    lock = threading.Lock()
-
-    def send_in_turn(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return send(self, *args, **kwargs)
-
-    monkeypatch.setattr(RequestsTransport, "send", send_in_turn)
 
 
 def in_regions(
