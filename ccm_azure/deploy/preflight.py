@@ -13,7 +13,7 @@ map with `ccm_azure.deploy.errors.from_azure_error`.
 Everything Azure returns is read as its JSON mapping (`as_dict()`), the shape the REST
 reference documents, rather than through SDK attribute names.
 
-The Azure SDK is imported only inside `present_vcpus`, which runs only when a
+The Azure SDK is imported only inside `existing_vms`, which runs only when a
 deployment has already imported it.
 """
 

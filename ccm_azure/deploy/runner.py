@@ -229,7 +229,12 @@ def run_deployment(
     thread, ends the following as Ctrl-C does.
     """
     options = RunOptions(
-        credential, polling_interval, retry_backoff, progress, wait, stop
+        credential=credential,
+        polling_interval=polling_interval,
+        retry_backoff=retry_backoff,
+        progress=progress,
+        wait=wait,
+        stop=stop,
     )
     with _running(request, options) as run:
         return run.deploy()
@@ -248,7 +253,12 @@ def run_what_if(
     A missing resource group is not created: ARM is asked at subscription scope what
     creating it and deploying into it would do.
     """
-    options = RunOptions(credential, polling_interval, retry_backoff, progress)
+    options = RunOptions(
+        credential=credential,
+        polling_interval=polling_interval,
+        retry_backoff=retry_backoff,
+        progress=progress,
+    )
     with _running(request, options) as run:
         return run.what_if()
 
