@@ -246,6 +246,8 @@ def refused(
     ScopeLocked) as a deployment that was rejected or failed, which is what it is for
     `deploy`. Here nothing was deployed: Azure refused a read or a delete (exit 3).
     """
+    # These commands start nothing: no answer of theirs means a deployment goes on.
+    situation = dataclasses.replace(situation, started=False)
     mapped = errors.from_azure_error(error, situation)
     if not isinstance(mapped, errors.AzureRejected | errors.DeploymentFailed):
         return mapped

@@ -36,8 +36,8 @@ def api_versions_command(
 
     from ccm_azure.deploy import inputs
     from ccm_azure.deploy.command import DeploySettings
-    from ccm_azure.deploy.credentials import default_credential
-    from ccm_azure.deploy.errors import SignInFailed
+    from ccm_azure.deploy.credentials import close_credential, default_credential
+    from ccm_azure.deploy.errors import sign_in_failed
     from ccm_azure.package import write_files
     from ccm_azure.validate.api_versions import refresh_from_azure
 
@@ -47,18 +47,19 @@ def api_versions_command(
     credential = factory() if factory is not None else default_credential()
     try:
         table = refresh_from_azure(credential, subscription_id)
-    except ClientAuthenticationError:
-        raise SignInFailed(
-            "Could not sign in to Azure; sign in with `az login`, or set "
-            "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, then run the "
-            "command again."
-        ) from None
+    except ClientAuthenticationError as error:
+        # The same words as deploy's: which credential failed and why, or that
+        # Microsoft Entra ID could not be reached (exit 6 rather than 5).
+        raise sign_in_failed(error) from None
     except AzureError as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise CcmAzureError(
             f"Azure did not list the resource providers ({reason}); try again later.",
             exit_code=ExitCode.AZURE_UNAVAILABLE,
         ) from None
+    finally:
+        if factory is None:
+            close_credential(credential)
     comment = (
         f"apiVersions of the resource providers of subscription {subscription_id}, "
         f"listed on {datetime.date.today().isoformat()} by `ccm-azure api-versions`."

@@ -343,3 +343,25 @@ def test_help_of_status_and_delete_imports_no_azure_sdk() -> None:
     )
 
     assert completed.stdout.strip() == "[]"
+
+
+def test_azure_out_of_reach_during_a_read_says_nothing_goes_on() -> None:
+    from azure.core.exceptions import ServiceRequestError
+
+    from ccm_azure.deploy import lookup
+
+    target = lookup.Target(
+        subscription_id=SUBSCRIPTION,
+        resource_group="ccm-fleet",
+        deployment_name="ccm-azure-ccm-node-9",
+    )
+
+    mapped = lookup.refused(
+        ServiceRequestError("Failed to resolve 'management.azure.com'"),
+        target.situation(),
+        "read the deployment",
+    )
+
+    assert mapped.exit_code == ExitCode.AZURE_UNAVAILABLE
+    assert "Could not reach Azure Resource Manager" in str(mapped)
+    assert "goes on" not in str(mapped)
