@@ -292,6 +292,10 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Abort:
         click.echo("ccm-azure: interrupted", err=True)
         sys.exit(int(ExitCode.INTERRUPTED))
+    except click.exceptions.NoArgsIsHelpError as error:
+        # `ccm-azure` alone, or a group without its command: the help is the answer.
+        click.echo(error.format_message(), err=True)
+        sys.exit(int(ExitCode.USAGE))
     except click.UsageError as error:
         command = error.ctx.command_path if error.ctx else "ccm-azure"
         click.echo(

@@ -181,3 +181,13 @@ def test_help_lists_every_command() -> None:
     assert result.returncode == 0
     for command in ("build", "render", "package", "deploy"):
         assert f"  {command}" in result.stdout
+
+
+def test_no_command_shows_the_help_not_an_error() -> None:
+    result = run()
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("Usage: ccm-azure [OPTIONS] COMMAND [ARGS]...")
+    assert "Commands:" in result.stderr
+    assert "error" not in result.stderr.splitlines()[0]

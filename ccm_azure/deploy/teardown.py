@@ -205,7 +205,14 @@ def _confirm(plan: Plan, yes: bool) -> None:
             "Nothing was deleted: there is no terminal to confirm the deletion on; "
             "pass --yes to delete what is listed above without asking."
         )
-    if not click.confirm("Delete all of this?", default=False, err=True):
+    try:
+        confirmed = click.confirm("Delete all of this?", default=False, err=True)
+    except click.Abort:  # Ctrl-C, or Ctrl-D (end of input), at the question
+        click.echo(err=True)  # end the question's line
+        raise errors.Interrupted(
+            "Stopped at the question; nothing was deleted."
+        ) from None
+    if not confirmed:
         raise UserInputError(
             "Nothing was deleted, since the deletion was not confirmed; run the "
             "command again and answer y, or pass --yes."

@@ -108,6 +108,18 @@ def test_declined_confirmation_deletes_nothing(
 
 @REPLAY
 @pytest.mark.default_cassette("delete_whole_group.yaml")
+def test_end_of_input_at_the_question_deletes_nothing(
+    vcr: Any, fake_credential: FakeCredential, terminal: None
+) -> None:
+    result = delete(fake_credential, "ccm-node", "--region", "eastus", stdin="")
+
+    line = assert_one_line_error(result, ExitCode.INTERRUPTED)
+    assert line == "ccm-azure: error: Stopped at the question; nothing was deleted."
+    assert deletes(vcr) == []
+
+
+@REPLAY
+@pytest.mark.default_cassette("delete_whole_group.yaml")
 def test_confirmed_at_the_prompt_deletes(
     vcr: Any, fake_credential: FakeCredential, terminal: None
 ) -> None:
