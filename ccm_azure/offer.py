@@ -537,7 +537,12 @@ def _build(data: Mapping[str, Any], source: str) -> Offer:
                 f"lists {size}; spell it {canonical_sizes[size.lower()]}",
             )
         if size not in SGX_SIZES:
-            raise read.error("vm.sizes", f"lists {_why_not_sgx(size)}")
+            raise read.error(
+                "vm.sizes",
+                f"lists {size}, which the node agent cannot use: "
+                f"{_why_not_sgx(size)}; list only DCsv3/DCdsv3 sizes "
+                f"({', '.join(list(SGX_SIZES)[:2])}, ...)",
+            )
     default_size = read.string("vm.default_size")
     if default_size not in sizes:
         raise read.error("vm.default_size", f"is {default_size}, not one of vm.sizes")

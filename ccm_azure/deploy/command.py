@@ -225,10 +225,31 @@ def deploy(ctx: click.Context, /, **options: Any) -> None:
     choices = _Choices(**options)
     settings = ctx.find_object(DeploySettings) or DeploySettings()
     requests = _prepare(choices)
+    _warn_unused(ctx, choices)
     if len(requests) == 1:
         _one_region(requests[0], settings, choices)
     else:
         _regions_side_by_side(requests, settings, choices)
+
+
+def _warn_unused(ctx: click.Context, choices: _Choices) -> None:
+    """Warn about options that the other options make pointless, on stderr."""
+    from click.core import ParameterSource
+
+    given = ctx.get_parameter_source("count") is not ParameterSource.DEFAULT
+    if given and all(":" in region for region in choices.regions):
+        click.echo(
+            f"warning: --count {choices.count} is not used: every --region gives its "
+            "own :COUNT.",
+            err=True,
+        )
+    if choices.ssh_source.strip() and not choices.public_ip:
+        click.echo(
+            "warning: --ssh-source opens SSH in the network security group, but "
+            "without --public-ip the nodes have private addresses only, reachable "
+            "through a VPN or a peered network.",
+            err=True,
+        )
 
 
 def _one_region(
@@ -582,14 +603,14 @@ def format_outputs(outputs: Mapping[str, Any], output: str) -> str:
         return json.dumps(outputs, indent=2, ensure_ascii=False)
     nodes = _nodes(outputs)
     if nodes is None:
-        return _table(("Name", "Value"), [(k, _cell(v)) for k, v in outputs.items()])
+        return table(("Name", "Value"), [(k, _cell(v)) for k, v in outputs.items()])
     columns = [
         (heading, key)
         for heading, key in _NODE_COLUMNS
         if any(node.get(key) not in (None, "") for node in nodes)
     ]
     rows = [tuple(_cell(node.get(key, "")) for _, key in columns) for node in nodes]
-    return _table(tuple(heading for heading, _ in columns), rows)
+    return table(tuple(heading for heading, _ in columns), rows)
 
 
 _NODE_COLUMNS = (
@@ -612,7 +633,7 @@ def _nodes(outputs: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
     return nodes
 
 
-def _table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+def table(headings: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """Columns two spaces apart under a dashed rule, as `az -o table` prints them."""
     widths = [
         max([len(heading), *(len(row[i]) for row in rows)])

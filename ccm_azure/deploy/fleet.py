@@ -119,24 +119,21 @@ def format_summary(outcomes: Sequence[Outcome], output: str) -> str:
     """Every region's outcome: JSON for scripts, or a table with one row per region."""
     if output == "json":
         return json.dumps([outcome.as_json() for outcome in outcomes], indent=2)
-    from rich.console import Console
-    from rich.table import Table
+    from ccm_azure.deploy.command import table
 
-    table = Table(box=None, pad_edge=False, show_edge=False)
-    for column in ("Region", "Resource group", "Deployment", "State", "Nodes"):
-        table.add_column(column, overflow="fold")
-    for outcome in outcomes:
-        table.add_row(
-            outcome.request.location,
-            outcome.request.resource_group,
-            outcome.request.deployment_name,
-            outcome.state,
-            _nodes_cell(outcome),
-        )
-    console = Console(width=200, record=True, force_terminal=False)
-    with console.capture() as captured:
-        console.print(table)
-    return captured.get().rstrip()
+    return table(
+        ("Region", "Resource group", "Deployment", "State", "Nodes"),
+        [
+            (
+                outcome.request.location,
+                outcome.request.resource_group,
+                outcome.request.deployment_name,
+                outcome.state,
+                _nodes_cell(outcome),
+            )
+            for outcome in outcomes
+        ],
+    )
 
 
 def _nodes_cell(outcome: Outcome) -> str:

@@ -78,6 +78,13 @@ def read_join_token(
     )
 
 
+def _unreadable(error: Exception) -> str:
+    """Why a file could not be read, in plain words."""
+    if isinstance(error, UnicodeDecodeError):
+        return "it is not UTF-8 text"
+    return getattr(error, "strerror", None) or type(error).__name__
+
+
 def _read_token_file(path: Path) -> str:
     # The path is never quoted: a token pasted after --token-file by mistake would
     # otherwise end up in the error line.
@@ -89,7 +96,7 @@ def _read_token_file(path: Path) -> str:
             "that holds the join token (not the token itself)."
         ) from None
     except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or type(error).__name__
+        reason = _unreadable(error)
         raise UserInputError(
             f"Cannot read the file given to --token-file ({reason}); pass the path "
             "of a text file that holds the join token."
@@ -183,7 +190,7 @@ def read_ssh_key(path: Path | None, *, home: Path | None = None) -> str:
             f"SSH key file {path} does not exist; check the path given to --ssh-key."
         ) from None
     except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or type(error).__name__
+        reason = _unreadable(error)
         raise UserInputError(
             f"Cannot read SSH key file {path} ({reason}); pass an OpenSSH public key "
             "file (.pub)."

@@ -22,7 +22,7 @@ from typing import Any
 import click
 
 from ccm_azure.deploy import errors, lookup
-from ccm_azure.deploy.command import DeploySettings, format_outputs
+from ccm_azure.deploy.command import DeploySettings, format_outputs, table
 from ccm_azure.deploy.runner import output_values, resource_name_of
 from ccm_azure.errors import CcmAzureError
 
@@ -58,9 +58,11 @@ def status(
     """Show the state, outputs and operations of a node's deployment.
 
     NAME is the node's name as given to deploy -n (default ccm-node), or the
-    deployment's name (ccm-azure-NODE). Exit codes: 0 succeeded or still running,
-    4 failed or canceled (7 when Azure had no capacity or quota for the size),
-    2 no such deployment or resource group.
+    deployment's name (ccm-azure-NODE); a fleet's nodes are one deployment, named
+    after the fleet. Exit codes: 0 succeeded or still running; 2 bad input, or no
+    such deployment or resource group; 3 Azure refused the read; 4 failed or
+    canceled (7 when Azure had no capacity or quota for the size); 5 sign-in
+    failed; 6 Azure unreachable or failing; 130 Ctrl-C.
     """
     target = lookup.resolve_target(name, resource_group, region, subscription)
     settings = ctx.find_object(DeploySettings) or DeploySettings()
@@ -287,22 +289,6 @@ class Report:
         headers = ("Resource type", "Name", "State", "Status", "Error")
         lines += ["", "Operations", table(headers, rows)]
         return "\n".join(lines)
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Columns padded to their widest cell, a dashed rule under the headers."""
-    widths = [
-        max([len(header), *(len(row[column]) for row in rows)])
-        for column, header in enumerate(headers)
-    ]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = (f"{cell:<{width}}" for cell, width in zip(cells, widths, strict=True))
-        return "  ".join(padded).rstrip()
-
-    return "\n".join(
-        [line(headers), line(["-" * width for width in widths]), *map(line, rows)]
-    )
 
 
 def _timestamp(found: dict[str, Any]) -> datetime.datetime | None:

@@ -177,6 +177,9 @@ def delete(
     NAME is the node's name as given to deploy -n (default ccm-node), or the
     deployment's name (ccm-azure-NODE). The resource group goes whole only when
     ccm-azure created it for this deployment and no other deployment is in it.
+    Exit codes: 0 deleted; 2 bad input, no such deployment, not confirmed, or the
+    deployment still running; 3 Azure refused a delete; 5 sign-in failed; 6 Azure
+    unreachable or failing; 130 Ctrl-C.
     """
     from ccm_azure.deploy.progress import Progress
 

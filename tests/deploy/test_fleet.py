@@ -594,3 +594,22 @@ def test_a_fleet_signs_in_once_and_says_so_once(node: NodeArguments) -> None:
     assert "AADSTS7000215" in line
     assert len(result.stderr.strip().splitlines()) == 1
     assert len(built) == 1
+
+
+@pytest.mark.default_cassette("deploy_what_if_existing_group.yaml")
+def test_options_made_pointless_by_others_are_warned_about(
+    node: NodeArguments, fake_credential: FakeCredential
+) -> None:
+    arguments = in_regions(
+        node, "eastus:1", extra=("--count", "3", "--ssh-source", "203.0.113.7")
+    )
+
+    result = run([*arguments, "--what-if"], fake_credential)
+
+    assert result.exit_code == 0, result.stderr
+    assert "warning: --count 3 is not used: every --region gives its own :COUNT." in (
+        result.stderr
+    )
+    assert "without --public-ip the nodes have private addresses only" in (
+        result.stderr
+    )
