@@ -351,9 +351,14 @@ def parse_labels(texts: Sequence[str]) -> dict[str, str]:
                 "values take printable characters only."
             )
         key, sep, value = text.partition(":")
-        if not sep or not key or not value:
+        if not sep or not key:
             _fail(
                 f"Label '{text}' is not of the form Key:Value, e.g. --label env:prod."
+            )
+        if not value:
+            _fail(
+                f"Label '{key}' has an empty value; give one after the colon, e.g. "
+                f"--label {key}:prod."
             )
         if len(key) > LABEL_MAX_LENGTH or len(value) > LABEL_MAX_LENGTH:
             _fail(
@@ -638,11 +643,15 @@ def _check_installer(
         if parts.username or parts.password:
             raise OfferError(f"{where} must not carry a user name or password.")
         query_keys = {key.lower() for key, _ in parse_qsl(parts.query)}
-        if query_keys & set(_SECRET_QUERY_KEYS) or any(ch in url for ch in "\n\r\t "):
+        if any(ch in url for ch in "\n\r\t "):
             raise OfferError(
-                f"{where} carries a signature or secret in its query, or white space; "
-                "the URL is published inside mainTemplate.json, so use a public URL or "
-                "ship the archive in the package with --installer FILE."
+                f"{where} contains white space; write spaces in a URL as %20."
+            )
+        if query_keys & set(_SECRET_QUERY_KEYS):
+            raise OfferError(
+                f"{where} carries a signature or secret in its query; the URL is "
+                "published inside mainTemplate.json, so use a public URL or ship the "
+                "archive in the package with --installer FILE."
             )
     if sha256 and not _SHA256.fullmatch(sha256):
         raise OfferError(

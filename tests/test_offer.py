@@ -188,7 +188,7 @@ def test_labels_parse() -> None:
     [
         ("noseparator", "Key:Value"),
         (":value", "Key:Value"),
-        ("key:", "Key:Value"),
+        ("key:", "has an empty value"),
         ("Fortanix:x", "reserved"),
         ("fortanix:x", "reserved"),
         ("CCM:x", "reserved"),
@@ -283,3 +283,10 @@ def test_installer_archive_accepts_tarball_and_script(
     script.write_bytes(b"#!/bin/bash\n")
     assert offer.with_archive(tarball).installer.artifact_name == "agent.tar.gz"
     assert offer.with_archive(script).installer.archive == script
+
+
+def test_an_installer_url_with_white_space_says_so() -> None:
+    from ccm_azure.offer import load_offer
+
+    with pytest.raises(OfferError, match="contains white space; write spaces"):
+        load_offer(None).with_installer(url="https://example.com/a b.tgz")
