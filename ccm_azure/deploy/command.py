@@ -15,7 +15,7 @@ import dataclasses
 import json
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +88,18 @@ class _Choices:
     offer_file: Path | None
     installer_url: str | None
     output: str
+
+
+def output_option(help_text: str) -> Callable[[Callable[..., Any]], Any]:
+    """`-o/--output json|table`, as the az CLI spells it."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(["json", "table"]),
+        default="json",
+        show_default=True,
+        help=help_text,
+    )
 
 
 @click.command("deploy")
@@ -204,14 +216,7 @@ class _Choices:
     metavar="URL",
     help="https URL of the node-agent installer, instead of the offer's.",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["json", "table"]),
-    default="json",
-    show_default=True,
-    help="Format of the outputs printed on stdout.",
-)
+@output_option("Format of the outputs, the fleet summary or the changes on stdout.")
 @click.pass_context
 def deploy(ctx: click.Context, /, **options: Any) -> None:
     """Deploy Intel SGX VMs in Azure that run the CCM node agent and enrol it.

@@ -22,7 +22,12 @@ from typing import Any
 import click
 
 from ccm_azure.deploy import errors, lookup
-from ccm_azure.deploy.command import DeploySettings, format_outputs, table
+from ccm_azure.deploy.command import (
+    DeploySettings,
+    format_outputs,
+    output_option,
+    table,
+)
 from ccm_azure.deploy.runner import output_values, resource_name_of
 from ccm_azure.errors import CcmAzureError
 
@@ -31,14 +36,7 @@ LOGGER = logging.getLogger(__name__)
 
 @click.command("status")
 @lookup.target_options
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["json", "table"]),
-    default="json",
-    show_default=True,
-    help="Format of the report printed on stdout.",
-)
+@output_option("Format of the report printed on stdout.")
 @click.option(
     "--wait",
     is_flag=True,
