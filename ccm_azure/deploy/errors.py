@@ -306,6 +306,22 @@ def is_capacity(item: ErrorItem) -> bool:
     return item.code == "OperationNotAllowed" and "quota" in item.message.lower()
 
 
+def operation_error(properties: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The error of a deployment operation's `statusMessage`, as an error object.
+
+    ARM usually sends `{"status": ..., "error": {...}}`, but the field is free-form:
+    a string (sometimes JSON text) is read as the error's message.
+    """
+    message = properties.get("statusMessage")
+    if isinstance(message, str):
+        nested = _nested_error(message)
+        return nested if nested is not None else {"message": message}
+    if not isinstance(message, Mapping):
+        return {}
+    error = message.get("error")
+    return error if isinstance(error, Mapping) else {}
+
+
 def failed_resources(operations: Iterable[Mapping[str, Any]]) -> list[FailedResource]:
     """The resources of a deployment's operations list whose operation failed."""
     failed: list[FailedResource] = []
@@ -314,7 +330,7 @@ def failed_resources(operations: Iterable[Mapping[str, Any]]) -> list[FailedReso
         if str(properties.get("provisioningState", "")).lower() != "failed":
             continue
         target = properties.get("targetResource") or {}
-        error = (properties.get("statusMessage") or {}).get("error") or {}
+        error = operation_error(properties)
         codes = tuple(item.code for item in flatten_error(error) if item.code)
         resource = FailedResource(
             resource_type=str(target.get("resourceType") or "deployment"),

@@ -156,7 +156,7 @@ class Operation:
     def of(cls, operation: dict[str, Any]) -> Operation:
         found = operation.get("properties") or {}
         target = found.get("targetResource") or {}
-        error = (found.get("statusMessage") or {}).get("error") or {}
+        error = errors.operation_error(found)
         codes = [item.code for item in errors.flatten_error(error) if item.code]
         return cls(
             resource_type=str(target.get("resourceType") or ""),

@@ -566,3 +566,39 @@ def test_a_sign_in_that_cannot_reach_entra_id_is_a_network_problem() -> None:
         "([Errno -2] Name or service not known)). Next: check the network, DNS and "
         "proxy settings (HTTPS_PROXY), then run the command again."
     )
+
+
+@pytest.mark.parametrize(
+    ("status_message", "expected"),
+    [
+        ({"status": "Failed", "error": {"code": "Conflict"}}, {"code": "Conflict"}),
+        ("The VM could not start.", {"message": "The VM could not start."}),
+        ('{"error": {"code": "SkuNotAvailable"}}', {"code": "SkuNotAvailable"}),
+        (None, {}),
+        (["not", "an", "object"], {}),
+    ],
+    ids=["object", "plain text", "JSON text", "absent", "other"],
+)
+def test_an_operations_status_message_of_any_shape_gives_its_error(
+    status_message: Any, expected: dict[str, Any]
+) -> None:
+    properties = {"statusMessage": status_message}
+
+    assert errors.operation_error(properties) == expected
+
+
+def test_a_failed_operation_with_a_text_status_is_still_named() -> None:
+    operation = {
+        "properties": {
+            "provisioningState": "Failed",
+            "statusMessage": "The VM could not start.",
+            "targetResource": {
+                "resourceType": "Microsoft.Compute/virtualMachines",
+                "resourceName": "ccm-node-2",
+            },
+        }
+    }
+
+    (failed,) = errors.failed_resources([operation])
+
+    assert str(failed) == "Microsoft.Compute/virtualMachines/ccm-node-2"

@@ -190,6 +190,23 @@ def test_failed_lists_the_operations_and_ends_with_the_deploy_error_line(
 
 
 @REPLAY
+@pytest.mark.default_cassette("status_failed_text_message.yaml")
+def test_an_operation_whose_status_is_plain_text_is_still_reported(
+    vcr: Any, fake_credential: FakeCredential
+) -> None:
+    result = status(fake_credential, "ccm-node-2", "-g", "ccm-fleet")
+
+    assert result.exception is None, result.exception
+    assert result.exit_code == ExitCode.DEPLOYMENT_FAILED, result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    operations = json.loads(result.stdout)["operations"]
+    failed = [op for op in operations if op["state"] == "Failed"]
+    assert [op["resourceName"] for op in failed] == ["ccm-node-2/install-node-agent"]
+    assert "Failed: Microsoft.Compute/virtualMachines/extensions/ccm-node-2/" in line
+    assert vcr.all_played
+
+
+@REPLAY
 @pytest.mark.default_cassette("status_canceled.yaml")
 def test_canceled_exits_4_and_says_so(
     vcr: Any, fake_credential: FakeCredential
