@@ -303,7 +303,7 @@ def _each_region(
     if choices.what_if:
         outcomes = fleet.in_regions(
             requests,
-            lambda request, progress, stop: _what_if(request, settings, progress),
+            lambda request, progress, stop: _what_if(request, settings, progress, stop),
         )
         answers = [(o.request, o.result) for o in outcomes if o.error is None]
         if answers:
@@ -521,10 +521,11 @@ def _what_if(
     request: DeploymentRequest,
     settings: DeploySettings,
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> list[Change]:
     from ccm_azure.deploy.runner import run_what_if
 
-    return run_what_if(request, **settings.connection(), progress=progress)
+    return run_what_if(request, **settings.connection(), progress=progress, stop=stop)
 
 
 _CHANGE_SYMBOLS: Mapping[str, str] = {

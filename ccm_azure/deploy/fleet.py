@@ -37,6 +37,9 @@ class Outcome:
     request: DeploymentRequest
     result: Any = None
     error: CcmAzureError | None = None
+    crash: Exception | None = None
+    """An exception that is not a CcmAzureError: a bug. The other regions' results
+    are shown first, then it is raised as it is."""
 
     @property
     def deployment(self) -> DeploymentResult | None:
@@ -48,10 +51,12 @@ class Outcome:
             return self.deployment.state
         if isinstance(self.error, Interrupted):
             return "Not followed"
-        return "Failed"
+        return "Failed (a bug in ccm-azure)" if self.crash is not None else "Failed"
 
     @property
     def exit_code(self) -> int:
+        if self.crash is not None:
+            return 1  # what Python exits with on the traceback that follows
         return int(self.error.exit_code) if self.error is not None else 0
 
     def as_json(self) -> dict[str, Any]:
@@ -61,7 +66,7 @@ class Outcome:
             "deployment": self.request.deployment_name,
             "state": self.state,
             "exitCode": self.exit_code,
-            "error": _redacted(self.error),
+            "error": _redacted(self.error) or _crash_text(self.crash),
             "outputs": self.deployment.outputs if self.deployment is not None else {},
         }
 
@@ -80,6 +85,8 @@ def in_regions(requests: Sequence[DeploymentRequest], work: Work) -> list[Outcom
             return Outcome(request, result=work(request, progress, stop))
         except CcmAzureError as error:
             return Outcome(request, error=error)
+        except Exception as crash:  # a bug: kept, so the other regions still show
+            return Outcome(request, crash=crash)
 
     pool = concurrent.futures.ThreadPoolExecutor(
         max_workers=len(requests), thread_name_prefix="ccm-region"
@@ -89,7 +96,14 @@ def in_regions(requests: Sequence[DeploymentRequest], work: Work) -> list[Outcom
         concurrent.futures.wait(futures)
     except KeyboardInterrupt:
         stop.set()
-        pool.shutdown(wait=True)
+        try:
+            pool.shutdown(wait=True)
+        except KeyboardInterrupt:
+            raise Interrupted(
+                "Stopped without waiting for the regions: a deployment that had "
+                "started goes on in Azure; see each region's with `ccm-azure status "
+                f"{requests[0].deployment_name} --region REGION`."
+            ) from None
         outcomes = [future.result() for future in futures]
         raise Interrupted(_interrupted_message(outcomes)) from None
     pool.shutdown(wait=True)
@@ -97,18 +111,15 @@ def in_regions(requests: Sequence[DeploymentRequest], work: Work) -> list[Outcom
 
 
 def _interrupted_message(outcomes: Sequence[Outcome]) -> str:
-    going_on = [
-        outcome.request
-        for outcome in outcomes
-        if isinstance(outcome.error, Interrupted) and outcome.error.going_on
-    ]
-    if not going_on:
-        return "Interrupted before any deployment started; nothing was deployed."
-    follow = "; ".join(f"`{request.status_command()}`" for request in going_on)
-    return (
-        "Stopped following the deployments, which go on in Azure; follow them with "
-        f"{follow}."
-    )
+    """What Ctrl-C left in each region: done, going on in Azure, or not started."""
+    parts = []
+    for outcome in outcomes:
+        region = outcome.request.location
+        if outcome.error is not None:
+            parts.append(f"{region}: {_redacted(outcome.error).rstrip('.')}")
+        else:
+            parts.append(f"{region}: {outcome.state}")
+    return "Stopped following the regions. " + "; ".join(parts) + "."
 
 
 def _redacted(error: CcmAzureError | None) -> str:
@@ -149,8 +160,21 @@ def _nodes_cell(outcome: Outcome) -> str:
     )
 
 
+def _crash_text(crash: Exception | None) -> str:
+    if crash is None:
+        return ""
+    text = logs.RedactingFilter.redact(str(crash))
+    return f"a bug in ccm-azure ({type(crash).__name__}: {text}); please report it"
+
+
 def raise_for_failures(outcomes: Sequence[Outcome]) -> None:
-    """Raise one error naming the failed regions, with the first one's exit code."""
+    """Raise one error naming the failed regions, with the first one's exit code.
+
+    A region that met a bug has its exception raised instead, after the summary.
+    """
+    for outcome in outcomes:
+        if outcome.crash is not None:
+            raise outcome.crash
     failed = [outcome for outcome in outcomes if outcome.error is not None]
     if not failed:
         return

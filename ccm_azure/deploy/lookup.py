@@ -296,5 +296,5 @@ def _fleet_hint(deployment: str) -> str:
         return ""
     return (
         f"; a node of a fleet (deploy --count) is in the fleet's deployment, "
-        f"{DEPLOYMENT_PREFIX}{base} (`ccm-azure status {base}`)"
+        f"{DEPLOYMENT_PREFIX}{base}: give {base} as NAME"
     )

@@ -247,17 +247,19 @@ def run_what_if(
     polling_interval: float = DEFAULT_POLLING_INTERVAL,
     retry_backoff: float = DEFAULT_RETRY_BACKOFF,
     progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> list[Change]:
     """What deploying `request` would change, after the same preflight; no writes.
 
     A missing resource group is not created: ARM is asked at subscription scope what
-    creating it and deploying into it would do.
+    creating it and deploying into it would do. `stop` works as for run_deployment.
     """
     options = RunOptions(
         credential=credential,
         polling_interval=polling_interval,
         retry_backoff=retry_backoff,
         progress=progress,
+        stop=stop,
     )
     with _running(request, options) as run:
         return run.what_if()
@@ -404,12 +406,16 @@ class _Run:
             request.deployment_name,
             self.redact(json.dumps(request.loggable_parameters(), sort_keys=True)),
         )
+        stop = self.options.stop
         try:
             group_exists = self.group_exists()
+            _stop_if_asked(stop)
             self.preflight(group_exists)
+            _stop_if_asked(stop)
             self.created_group = self.ensure_resource_group(group_exists)
+            _stop_if_asked(stop)
             self.validate()
-            _stop_if_asked(self.options.stop)
+            _stop_if_asked(stop)
             poller = self.start()
         except AzureError as error:
             mapped = errors.from_azure_error(error, self.situation())
@@ -568,7 +574,9 @@ class _Run:
         request = self.request
         try:
             group_exists = self.group_exists()
+            _stop_if_asked(self.options.stop)
             self.preflight(group_exists)
+            _stop_if_asked(self.options.stop)
             self.progress.step(
                 f"Asking Azure what deploying {request.deployment_name} would change..."
             )

@@ -190,9 +190,71 @@ def test_ctrl_c_during_a_fleet_stops_following_every_region_and_exits_130(
     result = run(in_regions(node, "eastus:2", "uksouth"), fake_credential)
 
     line = assert_one_line_error(result, ExitCode.INTERRUPTED)
-    assert "go on in Azure" in line
+    assert line.startswith("ccm-azure: error: Stopped following the regions. eastus: ")
+    assert line.count("which goes on in Azure") == 2
     for group in ("ccm-node-eastus", "ccm-node-uksouth"):
         assert f"`ccm-azure status ccm-azure-ccm-node -g {group} " in line
+
+
+@pytest.mark.default_cassette("deploy_fleet_two_regions.yaml")
+def test_ctrl_c_before_the_deployments_names_the_groups_left_behind(
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    validating = threading.Semaphore(0)
+
+    def validate_after_ctrl_c(self: Any) -> None:
+        validating.release()
+        assert self.options.stop.wait(10), "Ctrl-C was never passed on"
+
+    def ctrl_c_once_both_validate(futures: Any) -> None:
+        for _ in futures:
+            assert validating.acquire(timeout=10)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runner._Run, "validate", validate_after_ctrl_c)
+    monkeypatch.setattr(
+        "ccm_azure.deploy.fleet.concurrent.futures.wait", ctrl_c_once_both_validate
+    )
+
+    result = run(in_regions(node, "eastus:2", "uksouth"), fake_credential)
+
+    line = assert_one_line_error(result, ExitCode.INTERRUPTED)
+    assert "goes on" not in line
+    for region in ("eastus", "uksouth"):
+        assert (
+            f"{region}: Interrupted before the deployment started; nothing was "
+            f"deployed; resource group 'ccm-node-{region}', created by this run, is "
+            "left" in line
+        )
+
+
+@pytest.mark.default_cassette("deploy_fleet_two_regions.yaml")
+def test_a_bug_in_one_region_still_shows_the_other_regions_result(
+    node: NodeArguments,
+    fake_credential: FakeCredential,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    preflight = runner._Run.preflight
+
+    def preflight_with_a_bug_in_uksouth(self: Any, group_exists: bool) -> None:
+        if self.request.location == "uksouth":
+            raise AttributeError("'str' object has no attribute 'get'")
+        preflight(self, group_exists)
+
+    monkeypatch.setattr(runner._Run, "preflight", preflight_with_a_bug_in_uksouth)
+
+    result = run(in_regions(node, "eastus:2", "uksouth"), fake_credential)
+
+    # The bug surfaces as it is (the harness's -1), after the summary.
+    assert isinstance(result.exception, AttributeError)
+    summary = json.loads(result.stdout)
+    assert [(row["region"], row["state"]) for row in summary] == [
+        ("eastus", "Succeeded"),
+        ("uksouth", "Failed (a bug in ccm-azure)"),
+    ]
+    assert "please report it" in summary[1]["error"]
 
 
 @pytest.mark.parametrize(

@@ -234,7 +234,8 @@ def test_missing_deployment_says_what_was_looked_for_and_how_to_list(
     assert "`az deployment group list -g ccm-fleet -o table`" in line
     # ccm-node-9 may be a node of the fleet ccm-node.
     assert (
-        "is in the fleet's deployment, ccm-azure-ccm-node (`ccm-azure status " in line
+        "is in the fleet's deployment, ccm-azure-ccm-node: give ccm-node as NAME"
+        in line
     )
     assert vcr.all_played
 
