@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ccm_azure.validate import expressions as ex
+from ccm_azure.validate.template import walk
 
 SECTION_TYPES = {"microsoft.common.section"}
 
@@ -139,33 +140,23 @@ class Form:
         Returns None when `node` is not such a chain at all; a Reference whose
         `control` is None when it is one but names no existing control.
         """
-        members: list[str] = []
-        while isinstance(node, ex.Member):
-            members.insert(0, node.name)
-            node = node.target
-        if not isinstance(node, ex.Call) or node.lower_name not in ("basics", "steps"):
+        named = chain(node)
+        if named is None:
             return None
-        first = ex.string_argument(node)
-        if first is None:
-            return None
-        text = f"{node.name}('{first}')" + "".join(f".{m}" for m in members)
-        if node.lower_name == "basics":
+        first, *members = named.names
+        text = f"{named.written}('{first}')" + "".join(f".{m}" for m in members)
+        if named.function == "basics":
             scope, names = self.basics(), [first, *members]
         else:
             step = self.steps().get(first)
             if step is None:
                 return Reference(text, None, [])
             scope, names = step, members
-        control: Control | None = None
-        while names:
-            control = next((c for c in scope if c.name == names[0]), None)
-            names = names[1:]
-            if control is None:
-                return Reference(text, None, [])
-            if control.type not in SECTION_TYPES:
-                return Reference(text, control, names)
-            scope = _controls(control.data.get("elements"), f"{control.path}.elements")
-        return Reference(text, control, [])
+        found = _descend(scope, names, str.__eq__)
+        if found is None:
+            return Reference(text, None, [])
+        control, rest = found
+        return Reference(text, control, list(rest))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,26 +290,9 @@ def find_controls(data: object, path: str = "$") -> Iterator[Control]:
     This finds controls the basics/steps tree does not reach, such as the cell
     controls of an EditableGrid, or a step that was given a control type by mistake.
     """
-    stack: list[tuple[str, object]] = [(path, data)]
-    while stack:
-        here, value = stack.pop()
-        if isinstance(value, dict):
-            if is_control_type(value.get("type")):
-                yield Control(here, value)
-            items = [
-                (f"{here}.{k}", v)
-                for k, v in value.items()
-                if isinstance(v, dict | list)
-            ]
-        elif isinstance(value, list):
-            items = [
-                (f"{here}[{i}]", v)
-                for i, v in enumerate(value)
-                if isinstance(v, dict | list)
-            ]
-        else:
-            continue
-        stack.extend(reversed(items))
+    for here, value in walk(data, path):
+        if isinstance(value, dict) and is_control_type(value.get("type")):
+            yield Control(here, value)
 
 
 def controls_of_type(form: Form, *types: str) -> Iterator[Control]:
@@ -335,6 +309,8 @@ class Chain:
     """'basics' or 'steps'."""
     names: tuple[str, ...]
     """For steps(), the step name first; then control names and members."""
+    written: str = dataclasses.field(default="", compare=False)
+    """The function's name as the form spells it, for messages."""
 
     def after(self, prefix: Chain, *, loosely: bool = False) -> tuple[str, ...] | None:
         """The names after `prefix` in this chain, or None if it does not start so.
@@ -387,6 +363,14 @@ def lookup(
         if step is None:
             return None
         scope, names = step, names[1:]
+    return _descend(scope, names, same)
+
+
+def _descend(
+    scope: list[Control], names: list[str], same: Callable[[str, str], bool]
+) -> tuple[Control | None, tuple[str, ...]] | None:
+    """Follow `names` down through sections: the control reached and the members
+    read from it, or None when a name matches no control."""
     control: Control | None = None
     while names:
         control = next((c for c in scope if same(c.name, names[0])), None)
@@ -410,7 +394,7 @@ def chain(node: ex.Node) -> Chain | None:
     first = ex.string_argument(node)
     if first is None:
         return None
-    return Chain(node.lower_name, (first, *members))
+    return Chain(node.lower_name, (first, *members), written=node.name)
 
 
 def chains(node: ex.Node) -> Iterator[Chain]:

@@ -23,6 +23,7 @@ from ccm_azure.validate.form import (
 )
 from ccm_azure.validate.registry import Context, Problem, Report, rule
 from ccm_azure.validate.rules.ui_definition import form_of
+from ccm_azure.validate.template import walk
 
 PASSWORD_MIN_LENGTH = 12
 # Controls that show no tool tip.
@@ -79,26 +80,10 @@ def _is_blank(value: object) -> bool:
 
 def _properties(value: object, path: str = "$") -> Iterator[tuple[str, str, object]]:
     """Every property of every object in the file: (path of its object, key, value)."""
-    stack: list[tuple[str, object]] = [(path, value)]
-    while stack:
-        here, item = stack.pop()
+    for here, item in walk(value, path):
         if isinstance(item, dict):
             for key, child in item.items():
                 yield here, key, child
-            inner = [
-                (f"{here}.{k}", v)
-                for k, v in item.items()
-                if isinstance(v, dict | list)
-            ]
-        elif isinstance(item, list):
-            inner = [
-                (f"{here}[{i}]", v)
-                for i, v in enumerate(item)
-                if isinstance(v, dict | list)
-            ]
-        else:
-            continue
-        stack.extend(reversed(inner))
 
 
 @rule(
