@@ -30,9 +30,6 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger(__name__)
 
-as_dict = runner.as_dict
-"""A plain dict of ARM's JSON from an SDK model."""
-
 DEPLOYMENT_PREFIX = inputs.deployment_name("")
 """Every deployment `deploy` makes is named with this prefix and the VM's name."""
 TRACKING_PREFIX = "pid-"
@@ -197,7 +194,7 @@ class Session:
             )
         except AzureError as error:
             raise self.failure(error, "read") from error
-        return as_dict(found)
+        return runner.as_dict(found)
 
     def operations(self, deployment_name: str | None = None) -> list[dict[str, Any]]:
         """A deployment's operations, newest first as ARM lists them."""
@@ -208,7 +205,7 @@ class Session:
             listed = self.deployments.deployment_operations.list(
                 self.target.resource_group, name
             )
-            return [as_dict(operation) for operation in listed]
+            return [runner.as_dict(operation) for operation in listed]
         except AzureError as error:
             raise self.failure(error, "read the operations of") from error
 

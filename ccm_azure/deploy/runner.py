@@ -346,7 +346,6 @@ class _Run:
         assert options.progress is not None
         self.progress: Progress = options.progress
         self.options = options
-        self.polling_interval = options.polling_interval
         self.credential = credential
         self.client_options = client_options
         self.resources: ResourceManagementClient = clients.resource_client(
@@ -696,7 +695,7 @@ class _Run:
             request.deployment_name,
             Deployment(request.body()),
             polling=(
-                _provisioning_state_polling(self.polling_interval)
+                _provisioning_state_polling(self.options.polling_interval)
                 if self.options.wait
                 else False
             ),
@@ -753,7 +752,7 @@ class _Run:
                 self.progress.step(f"Deploying {request.deployment_name}: {state}")
                 last = state
             _stop_if_asked(self.options.stop)
-            time.sleep(self.polling_interval)
+            time.sleep(self.options.polling_interval)
 
     def operations(self) -> list[dict[str, Any]]:
         """The deployment's operations, to name what failed; empty if unreadable."""

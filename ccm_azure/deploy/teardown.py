@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ccm_azure.deploy import errors, inputs, lookup
+from ccm_azure.deploy import errors, inputs, lookup, runner
 from ccm_azure.deploy.command import CREATED_BY_TAG, DEPLOYMENT_TAG, DeploySettings
 from ccm_azure.errors import CcmAzureError, UserInputError
 
@@ -367,7 +367,7 @@ def _deployments_in_group(session: lookup.Session) -> list[dict[str, Any]]:
         listed = session.deployments.deployments.list_by_resource_group(
             session.target.resource_group
         )
-        return [lookup.as_dict(deployment) for deployment in listed]
+        return [runner.as_dict(deployment) for deployment in listed]
     except AzureError as error:
         raise session.failure(error, "list the deployments beside") from error
 
@@ -379,7 +379,7 @@ def _group_tags(session: lookup.Session) -> dict[str, str]:
         group = session.resources.resource_groups.get(session.target.resource_group)
     except AzureError as error:
         raise session.failure(error, "read the resource group of") from error
-    return dict(lookup.as_dict(group).get("tags") or {})
+    return dict(runner.as_dict(group).get("tags") or {})
 
 
 def _group_contents(session: lookup.Session) -> list[str]:
@@ -389,7 +389,7 @@ def _group_contents(session: lookup.Session) -> list[str]:
         listed = session.resources.resources.list_by_resource_group(
             session.target.resource_group
         )
-        return [str(lookup.as_dict(resource).get("id")) for resource in listed]
+        return [str(runner.as_dict(resource).get("id")) for resource in listed]
     except AzureError as error:
         raise session.failure(error, "list the resources beside") from error
 
