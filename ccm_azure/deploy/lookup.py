@@ -21,6 +21,7 @@ import click
 from ccm_azure.deploy import clients, errors, inputs, runner
 from ccm_azure.deploy.command import DeploySettings
 from ccm_azure.deploy.credentials import close_credential, default_credential
+from ccm_azure.deploy.progress import FINAL_STATES
 from ccm_azure.errors import CcmAzureError, UserInputError
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ DEPLOYMENT_PREFIX = inputs.deployment_name("")
 """Every deployment `deploy` makes is named with this prefix and the VM's name."""
 TRACKING_PREFIX = "pid-"
 """The Marketplace attribution deployment nested in every node deployment."""
-FINAL_STATES = frozenset({"succeeded", "failed", "canceled"})
 """ARM provisioning states after which a deployment changes no more."""
 
 

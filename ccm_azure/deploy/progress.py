@@ -66,7 +66,7 @@ class Progress:
             while not poller.done():
                 state = poller.status()
                 # The poller takes its final state a moment before it is done.
-                if state != last and state.lower() not in _FINAL_STATES:
+                if state != last and state.lower() not in FINAL_STATES:
                     self.step(f"{what}: {state}")
                     last = state
                 _wait(poller, 2.0)
@@ -76,7 +76,8 @@ class Progress:
             self.step(f"{what}: {state} after {elapsed} s")
 
 
-_FINAL_STATES = frozenset({"succeeded", "failed", "canceled"})
+FINAL_STATES = frozenset({"succeeded", "failed", "canceled"})
+"""ARM provisioning states after which nothing more happens (lower case)."""
 
 
 def _wait(poller: Poller, timeout: float) -> None:

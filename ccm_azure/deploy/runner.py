@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from ccm_azure.deploy import clients, errors
 from ccm_azure.deploy.clients import DEFAULT_POLLING_INTERVAL, DEFAULT_RETRY_BACKOFF
 from ccm_azure.deploy.credentials import close_credential, default_credential
+from ccm_azure.deploy.progress import FINAL_STATES
 from ccm_azure.errors import CcmAzureError, UserInputError
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
     from azure.mgmt.resource.deployments.models import DeploymentExtended
     from azure.mgmt.resource.resources import ResourceManagementClient
 
-    from ccm_azure.deploy.progress import Progress
+    from ccm_azure.deploy.progress import Poller, Progress
 
 LOGGER = logging.getLogger(__name__)
 
@@ -728,31 +729,32 @@ class _Run:
     def follow_by_get(self) -> dict[str, Any]:
         """Read the deployment until it ends; its body, or DeploymentFailed."""
         request = self.request
-        last = ""
-        while True:
-            deployment = as_dict(
+
+        def read() -> dict[str, Any]:
+            return as_dict(
                 self.deployments.deployments.get(
                     request.resource_group, request.deployment_name
                 )
             )
-            properties = deployment.get("properties") or {}
-            state = str(properties.get("provisioningState") or "")
-            if state.lower() == "succeeded":
-                self.progress.step(f"Deploying {request.deployment_name}: {state}")
-                return deployment
-            if state.lower() == "canceled":
-                raise errors.canceled(self.situation())
-            if state.lower() == "failed":
-                raise errors.failed(
-                    properties.get("error") or {"code": state},
-                    self.situation(),
-                    errors.failed_resources(self.operations()),
-                )
-            if state != last:
-                self.progress.step(f"Deploying {request.deployment_name}: {state}")
-                last = state
-            _stop_if_asked(self.options.stop)
-            time.sleep(self.options.polling_interval)
+
+        reads = DeploymentReads(read, read(), self.options.polling_interval)
+        self.progress.follow(
+            _ArmStatus(reads, self.options.stop), f"Deploying {request.deployment_name}"
+        )
+        if reads.error is not None:
+            raise reads.error
+        deployment = reads.deployment
+        properties = deployment.get("properties") or {}
+        state = _provisioning_state_of(deployment)
+        if state.lower() == "canceled":
+            raise errors.canceled(self.situation())
+        if state.lower() == "failed":
+            raise errors.failed(
+                properties.get("error") or {"code": state},
+                self.situation(),
+                errors.failed_resources(self.operations()),
+            )
+        return deployment
 
     def operations(self) -> list[dict[str, Any]]:
         """The deployment's operations, to name what failed; empty if unreadable."""
@@ -917,12 +919,50 @@ def _provisioning_state(response: Any) -> str:
     return state if isinstance(state, str) else ""
 
 
+class DeploymentReads:
+    """A deployment read every `interval` seconds, followed as a poller is.
+
+    This is how a deployment is followed without ARM's status endpoint: by `status
+    --wait`, and by `deploy` when that endpoint answers 404. Progress calls `wait`
+    with short timeouts and swallows what it raises, so an error of a read is kept
+    in `error`, ends the reading, and is for the caller to raise.
+    """
+
+    def __init__(
+        self,
+        read: Callable[[], dict[str, Any]],
+        deployment: dict[str, Any],
+        interval: float,
+    ) -> None:
+        self.read = read
+        self.deployment = deployment
+        self.interval = interval
+        self.next_read = time.monotonic() + interval
+        self.error: BaseException | None = None
+
+    def done(self) -> bool:
+        return self.error is not None or self.status().lower() in FINAL_STATES
+
+    def status(self) -> str:
+        return _provisioning_state_of(self.deployment) or "Unknown"
+
+    def wait(self, timeout: float | None = None) -> None:
+        delay = max(0.0, self.next_read - time.monotonic())
+        if timeout is not None and delay > timeout:
+            time.sleep(timeout)
+            return
+        time.sleep(delay)
+        try:
+            self.deployment = self.read()
+        except Exception as error:
+            self.error = error
+        self.next_read = time.monotonic() + self.interval
+
+
 class _ArmStatus:
     """The poller as progress sees it: ARM's state names, not azure-core's."""
 
-    def __init__(
-        self, poller: LROPoller[Any], stop: threading.Event | None = None
-    ) -> None:
+    def __init__(self, poller: Poller, stop: threading.Event | None = None) -> None:
         self.poller = poller
         self.stop = stop
 
@@ -935,5 +975,6 @@ class _ArmStatus:
 
     def status(self) -> str:
         state = self.poller.status()
-        first = getattr(self.poller.polling_method(), "first_state", "")
+        method = getattr(self.poller, "polling_method", None)
+        first = getattr(method(), "first_state", "") if callable(method) else ""
         return first if state == "InProgress" and first else state

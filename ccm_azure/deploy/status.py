@@ -15,8 +15,7 @@ import dataclasses
 import datetime
 import json
 import logging
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -28,7 +27,11 @@ from ccm_azure.deploy.command import (
     output_option,
     table,
 )
-from ccm_azure.deploy.runner import output_values, resource_name_of
+from ccm_azure.deploy.runner import (
+    DeploymentReads,
+    output_values,
+    resource_name_of,
+)
 from ccm_azure.errors import CcmAzureError
 
 LOGGER = logging.getLogger(__name__)
@@ -79,44 +82,6 @@ def status(
 # --- following a running deployment ---------------------------------------------------
 
 
-class _Watch:
-    """A deployment read every `interval` seconds, as `progress.Progress` follows it.
-
-    Progress calls `wait` with short timeouts and swallows what it raises, so an
-    error of a read is kept here, ends the watch, and is raised by `follow`.
-    """
-
-    def __init__(
-        self,
-        read: Callable[[], dict[str, Any]],
-        deployment: dict[str, Any],
-        interval: float,
-    ) -> None:
-        self.read = read
-        self.deployment = deployment
-        self.interval = interval
-        self.next_read = time.monotonic() + interval
-        self.error: BaseException | None = None
-
-    def done(self) -> bool:
-        return self.error is not None or lookup.is_final(self.deployment)
-
-    def status(self) -> str:
-        return lookup.state(self.deployment)
-
-    def wait(self, timeout: float | None = None) -> None:
-        delay = max(0.0, self.next_read - time.monotonic())
-        if timeout is not None and delay > timeout:
-            time.sleep(timeout)
-            return
-        time.sleep(delay)
-        try:
-            self.deployment = self.read()
-        except Exception as error:
-            self.error = error
-        self.next_read = time.monotonic() + self.interval
-
-
 def follow(
     session: lookup.Session, deployment: dict[str, Any], interval: float
 ) -> dict[str, Any]:
@@ -124,7 +89,7 @@ def follow(
     from ccm_azure.deploy.progress import Progress
 
     target = session.target
-    watch = _Watch(session.deployment, deployment, interval)
+    watch = DeploymentReads(session.deployment, deployment, interval)
     try:
         Progress().follow(watch, f"Deploying {target.deployment_name}")
     except KeyboardInterrupt:

@@ -11,7 +11,7 @@ import recording
 from conftest import CANARY_TOKEN, FakeCredential
 from deploying import Outcome, assert_one_line_error, interactions, run
 
-from ccm_azure.deploy import status as status_module
+from ccm_azure.deploy.runner import DeploymentReads
 from ccm_azure.errors import ExitCode
 
 SUBSCRIPTION = recording.SUBSCRIPTION
@@ -279,7 +279,7 @@ def test_ctrl_c_during_wait_exits_130_and_says_the_deployment_goes_on(
     vcr: Any, fake_credential: FakeCredential, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     reads = 0
-    original = status_module._Watch.wait
+    original = DeploymentReads.wait
 
     def interrupted_after_one_read(self: Any, timeout: float | None = None) -> None:
         nonlocal reads
@@ -288,7 +288,7 @@ def test_ctrl_c_during_wait_exits_130_and_says_the_deployment_goes_on(
             raise KeyboardInterrupt
         original(self, timeout)
 
-    monkeypatch.setattr(status_module._Watch, "wait", interrupted_after_one_read)
+    monkeypatch.setattr(DeploymentReads, "wait", interrupted_after_one_read)
 
     result = status(fake_credential, "ccm-node", "--region", "eastus", "--wait")
 
