@@ -271,7 +271,7 @@ def properties(deployment: dict[str, Any]) -> dict[str, Any]:
 
 
 def state(deployment: dict[str, Any]) -> str:
-    return str(properties(deployment).get("provisioningState") or "Unknown")
+    return runner.provisioning_state(deployment) or "Unknown"
 
 
 def is_final(deployment: dict[str, Any]) -> bool:

@@ -722,8 +722,7 @@ class _Run:
                 raise
             LOGGER.info("Status of %s not found; following the deployment itself", name)
             deployment = self.follow_by_get()
-        state = (deployment.get("properties") or {}).get("provisioningState")
-        LOGGER.info("Deployment %s ended: %s", name, state)
+        LOGGER.info("Deployment %s ended: %s", name, provisioning_state(deployment))
         return deployment
 
     def follow_by_get(self) -> dict[str, Any]:
@@ -745,7 +744,7 @@ class _Run:
             raise reads.error
         deployment = reads.deployment
         properties = deployment.get("properties") or {}
-        state = _provisioning_state_of(deployment)
+        state = provisioning_state(deployment)
         if state.lower() == "canceled":
             raise errors.canceled(self.situation())
         if state.lower() == "failed":
@@ -878,14 +877,18 @@ def _stop_if_asked(stop: threading.Event | None) -> None:
 def _first_state(poller: LROPoller[Any]) -> str:
     """ARM's provisioning state in the answer that accepted the deployment."""
     try:
-        return _provisioning_state_of(as_dict(poller.result()))
+        return provisioning_state(as_dict(poller.result()))
     except Exception as error:  # only a state for a progress line is at stake
         LOGGER.debug("Could not read the accepted deployment: %s", error)
         return ""
 
 
-def _provisioning_state_of(deployment: Mapping[str, Any]) -> str:
-    state = (deployment.get("properties") or {}).get("provisioningState")
+def provisioning_state(deployment: Mapping[str, Any]) -> str:
+    """properties.provisioningState of a deployment's JSON, or "" if it has none."""
+    properties = deployment.get("properties")
+    state = (
+        properties.get("provisioningState") if isinstance(properties, Mapping) else ""
+    )
     return state if isinstance(state, str) else ""
 
 
@@ -914,9 +917,7 @@ def _provisioning_state(response: Any) -> str:
         body = json.loads(response.text())
     except (ValueError, TypeError, AttributeError):
         return ""
-    properties = body.get("properties") if isinstance(body, dict) else None
-    state = properties.get("provisioningState") if isinstance(properties, dict) else ""
-    return state if isinstance(state, str) else ""
+    return provisioning_state(body) if isinstance(body, dict) else ""
 
 
 class DeploymentReads:
@@ -944,7 +945,7 @@ class DeploymentReads:
         return self.error is not None or self.status().lower() in FINAL_STATES
 
     def status(self) -> str:
-        return _provisioning_state_of(self.deployment) or "Unknown"
+        return provisioning_state(self.deployment) or "Unknown"
 
     def wait(self, timeout: float | None = None) -> None:
         delay = max(0.0, self.next_read - time.monotonic())
